@@ -1,0 +1,191 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def current(self) -> "Event | None":
+        """The event the site is about: the next one to end, else the latest."""
+        upcoming = self.filter(ends_at__gte=timezone.now()).order_by("starts_at").first()
+        return upcoming or self.order_by("-starts_at").first()
+
+
+class Event(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    summary = models.CharField(max_length=240)
+    description = models.TextField(blank=True)
+    venue = models.CharField(max_length=160)
+    address = models.CharField(max_length=240)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    ticket_price_pence = models.PositiveIntegerField(default=500)
+    capacity = models.PositiveIntegerField(default=400)
+    per_order_limit = models.PositiveSmallIntegerField(default=10)
+    hold_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="How long unpaid reservations hold their seats. Stripe needs at least 30."
+    )
+    sales_open_at = models.DateTimeField()
+    sales_close_at = models.DateTimeField()
+    # Bumped by events.signals on every change to what public pages show; part of the page cache key.
+    content_version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(sales_close_at__gt=F("sales_open_at")), name="event_sales_close_after_open"
+            ),
+            models.CheckConstraint(condition=Q(per_order_limit__gte=1), name="event_per_order_limit_positive"),
+            models.CheckConstraint(condition=Q(hold_minutes__gte=30), name="event_hold_at_least_30_minutes"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The event must end after it starts."})
+        if self.sales_open_at and self.sales_close_at and self.sales_close_at <= self.sales_open_at:
+            raise ValidationError({"sales_close_at": "Sales must close after they open."})
+
+    @property
+    def days(self) -> list:
+        first, last = timezone.localdate(self.starts_at), timezone.localdate(self.ends_at)
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+class Room(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Rooms are shown left to right by this.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(fields=["event", "slug"], name="room_unique_slug_per_event")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Track(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tracks")
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["event", "slug"], name="track_unique_slug_per_event")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def published(self) -> "SessionQuerySet":
+        return self.filter(is_published=True)
+
+    def for_programme(self) -> "SessionQuerySet":
+        return (
+            self.published()
+            .select_related("room", "track")
+            .prefetch_related(
+                models.Prefetch(
+                    "speaker_roles",
+                    queryset=SessionSpeaker.objects.select_related("speaker__organisation").order_by("position"),
+                )
+            )
+            .order_by("starts_at", "room__position", "title")
+        )
+
+    def overlapping(self, starts_at, ends_at) -> "SessionQuerySet":
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+class Session(models.Model):
+    class Kind(models.TextChoices):
+        KEYNOTE = "keynote", "Keynote"
+        TALK = "talk", "Talk"
+        PANEL = "panel", "Panel"
+        WORKSHOP = "workshop", "Workshop"
+        BREAK = "break", "Break"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TALK)
+    abstract = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
+    track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
+    speakers = models.ManyToManyField("speakers.Speaker", through="SessionSpeaker", related_name="sessions")
+    place_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For workshops with limited places; leave empty for no limit."
+    )
+    is_published = models.BooleanField("published", default=False)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "room__position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(place_limit__isnull=True) | Q(place_limit__gte=1), name="session_place_limit_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:session-detail", args=[self.slug])
+
+    def clean(self) -> None:
+        """Refuse an impossible slot: backwards, outside the event, or a room used twice."""
+        from events import scheduling  # scheduling imports this module
+
+        if not (self.starts_at and self.ends_at):
+            return
+        if self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "A session must end after it starts."})
+        if self.event_id:
+            scheduling.check_within_event(self)
+            if self.room_id:
+                scheduling.check_room_free(self)
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def ordered_speakers(self) -> list:
+        """Speakers in their chosen order; uses the prefetch from for_programme() when present."""
+        return [role.speaker for role in self.speaker_roles.all()]
+
+
+class SessionSpeaker(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="speaker_roles")
+    speaker = models.ForeignKey("speakers.Speaker", on_delete=models.CASCADE, related_name="session_roles")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "speaker"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "speaker"], name="session_speaker_once_per_session")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.speaker} at {self.session}"

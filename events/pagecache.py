@@ -1,0 +1,65 @@
+"""Whole-page cache for the public pages, shared by every app server through the configured cache.
+
+A page is cached under the programme's content version, a counter on Event that events.signals
+bumps whenever anything a public page shows changes. Reading the version costs one small query,
+so a change made by one server is seen by all of them at once, whatever the cache backend.
+Entries also expire after PAGE_TTL seconds, so time-based text ("tickets on sale") stays fresh.
+"""
+
+import gzip
+import hashlib
+from functools import wraps
+
+from django.core.cache import cache
+from django.db.models import F, Max
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from events.models import Event
+
+PAGE_TTL = 60
+
+
+def content_version() -> int:
+    return Event.objects.aggregate(version=Max("content_version"))["version"] or 0
+
+
+def bump_content_version() -> None:
+    Event.objects.update(content_version=F("content_version") + 1)
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def cached_page(*, vary_on_params: tuple[str, ...] = ()):
+    """Cache a public GET view's 200 responses, with a gzipped copy made once per version."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
+                return view(request, *args, **kwargs)
+            params = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in vary_on_params)
+            raw = f"{content_version()}|{request.path}|{params}"
+            key = "page:" + hashlib.sha256(raw.encode()).hexdigest()
+            entry = cache.get(key)
+            if entry is None:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming:
+                    return response
+                body = response.content
+                entry = (response["Content-Type"], body, gzip.compress(body, compresslevel=6, mtime=0))
+                cache.set(key, entry, PAGE_TTL)
+            content_type, body, gzipped = entry
+            if _accepts_gzip(request):
+                response = HttpResponse(gzipped, content_type=content_type)
+                response["Content-Encoding"] = "gzip"
+            else:
+                response = HttpResponse(body, content_type=content_type)
+            patch_vary_headers(response, ["Accept-Encoding"])
+            return response
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from speakers.models import Organisation, Speaker
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "url"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "organisation", "is_featured"]
+    list_filter = ["is_featured", "organisation__kind"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "role", "organisation__name"]
+    autocomplete_fields = ["organisation"]
+    prepopulated_fields = {"slug": ["name"]}
