@@ -46,7 +46,16 @@ class EventAdmin(admin.ModelAdmin):
         ("When and where", {"fields": ["starts_at", "ends_at", "venue", "address"]}),
         (
             "Tickets",
-            {"fields": ["ticket_price_pence", "capacity", "per_order_limit", "hold_minutes", "sales_open_at", "sales_close_at"]},
+            {
+                "fields": [
+                    "ticket_price_pence",
+                    "capacity",
+                    "per_order_limit",
+                    "hold_minutes",
+                    "sales_open_at",
+                    "sales_close_at",
+                ]
+            },
         ),
     ]
 
@@ -104,6 +113,7 @@ class SessionAdmin(admin.ModelAdmin):
         verb = "published" if is_published else "unpublished"
         self.message_user(
             request,
-            ngettext("%(n)d session %(verb)s.", "%(n)d sessions %(verb)s.", len(sessions)) % {"n": len(sessions), "verb": verb},
+            ngettext("%(n)d session %(verb)s.", "%(n)d sessions %(verb)s.", len(sessions))
+            % {"n": len(sessions), "verb": verb},
             messages.SUCCESS,
         )

@@ -183,9 +183,7 @@ class SessionSpeaker(models.Model):
     class Meta:
         ordering = ["position"]
         verbose_name = "speaker"
-        constraints = [
-            models.UniqueConstraint(fields=["session", "speaker"], name="session_speaker_once_per_session")
-        ]
+        constraints = [models.UniqueConstraint(fields=["session", "speaker"], name="session_speaker_once_per_session")]
 
     def __str__(self) -> str:
         return f"{self.speaker} at {self.session}"

@@ -35,9 +35,8 @@ def check_room_free(session: Session) -> None:
         .first()
     )
     if clash:
-        raise ValidationError(
-            {"room": f"{session.room} is already booked for “{clash.title}” ({_when(clash)}). Choose another room or time."}
-        )
+        message = f"{session.room} is already booked for “{clash.title}” ({_when(clash)}). Choose another room or time."
+        raise ValidationError({"room": message})
 
 
 def check_speakers_free(session: Session, speaker_ids: Iterable[int]) -> None:

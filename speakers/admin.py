@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from speakers.models import Organisation, Speaker
 
@@ -9,6 +10,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Speaker)
