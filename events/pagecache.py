@@ -4,12 +4,14 @@ A page is cached under the programme's content version, a counter on Event that 
 bumps whenever anything a public page shows changes. Reading the version costs one small query,
 so a change made by one server is seen by all of them at once, whatever the cache backend.
 Entries also expire after PAGE_TTL seconds, so time-based text ("tickets on sale") stays fresh.
+With DEBUG on nothing is cached, so template edits show at once.
 """
 
 import gzip
 import hashlib
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Max
 from django.http import HttpRequest, HttpResponse
@@ -38,7 +40,7 @@ def cached_page(*, vary_on_params: tuple[str, ...] = ()):
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
+            if settings.DEBUG or request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
                 return view(request, *args, **kwargs)
             params = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in vary_on_params)
             raw = f"{content_version()}|{request.path}|{params}"

@@ -61,5 +61,13 @@ class Speaker(models.Model):
         return reverse("speakers:speaker-detail", args=[self.slug])
 
     @property
+    def affiliation(self) -> str:
+        """Role and organisation for display, without repeating a name the role already gives."""
+        organisation = self.organisation.name if self.organisation else ""
+        if organisation and organisation.lower() in self.role.lower():
+            organisation = ""
+        return ", ".join(part for part in [self.role, organisation] if part)
+
+    @property
     def initials(self) -> str:
         return "".join(part[0] for part in self.name.split()[:2]).upper()
