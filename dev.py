@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Netroots for developers, with nothing but Python 3.11+ installed.
+
+    python3 dev.py run     serve the site with the demo programme on http://127.0.0.1:8000
+    python3 dev.py test    run every test (extra arguments go to pytest)
+
+Both make a virtual environment in .venv and install requirements-dev.lock into it the first
+time (and again whenever the lock file changes).
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+LOCK = ROOT / "requirements-dev.lock"
+STAMP = VENV / ".installed-lock-sha256"
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*args: str | Path, env: dict | None = None) -> None:
+    subprocess.run([str(arg) for arg in args], cwd=ROOT, env=env, check=True)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Netroots needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        say("Creating the virtual environment in .venv")
+        venv.create(VENV, with_pip=True)
+    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != digest:
+        say("Installing dependencies from requirements-dev.lock (first run only)")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", LOCK)
+        STAMP.write_text(digest)
+
+
+def ensure_axe() -> None:
+    """axe-core (the accessibility checker the browser tests inject) comes from npm when npm exists."""
+    if (ROOT / "node_modules/axe-core/axe.min.js").exists() or not shutil.which("npm"):
+        return
+    say("Installing axe-core from npm for the accessibility tests")
+    run("npm", "ci", "--no-audit", "--no-fund", "--silent")
+
+
+def serve() -> None:
+    env = {**os.environ}
+    env.setdefault("DJANGO_DEBUG", "1")
+    manage = (PYTHON, "manage.py")
+    run(*manage, "migrate", "--no-input", "-v", "0", env=env)
+    run(*manage, "load_demo", env=env)
+    say("Netroots is at http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/). Ctrl+C stops it.")
+    os.chdir(ROOT)
+    os.execve(PYTHON, [str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"], env)
+
+
+def test(pytest_args: list[str]) -> None:
+    ensure_axe()
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "pytest", *pytest_args])
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command not in {"run", "test"}:
+        sys.exit(__doc__)
+    ensure_venv()
+    serve() if command == "run" else test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
