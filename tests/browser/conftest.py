@@ -37,7 +37,9 @@ def _missing(what: str, how: str):
 def browser():
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
-        _missing("Chromium", "install it with `sudo apt-get install -y chromium` (or set CHROMIUM_PATH) to run browser tests")
+        _missing(
+            "Chromium", "install it (`sudo apt-get install -y chromium`) or set CHROMIUM_PATH to run browser tests"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
