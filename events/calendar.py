@@ -1,26 +1,53 @@
-"""iCalendar (.ics) files for sessions, built with the icalendar library."""
+"""iCalendar (.ics) files for sessions and for the whole event, built with the icalendar library."""
 
-from django.http import HttpRequest
+from datetime import datetime
+
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
-from events.models import Session
+from events.models import Event, Session
 
 
-def session_ics(session: Session, *, request: HttpRequest) -> bytes:
-    event = session.event
+def _ics(*, uid: str, summary: str, starts_at: datetime, ends_at: datetime, location: str, description: str,
+         url: str = "") -> bytes:  # fmt: skip
     calendar = Calendar()
-    calendar.add("prodid", "-//Netroots//Programme//EN")
+    calendar.add("prodid", "-//Netroots//Netroots UK//EN")
     calendar.add("version", "2.0")
     entry = CalendarEvent()
-    entry.add("uid", f"session-{session.pk}@netroots")
-    entry.add("summary", f"{session.title} ({event.name})")
-    entry.add("dtstart", session.starts_at)
-    entry.add("dtend", session.ends_at)
-    entry.add("dtstamp", session.starts_at)
-    entry.add("location", f"{session.room.name}, {event.venue}, {event.address}")
-    speakers = ", ".join(speaker.name for speaker in session.ordered_speakers)
-    entry.add("description", "\n\n".join(part for part in [speakers, session.abstract] if part))
-    entry.add("url", request.build_absolute_uri(session.get_absolute_url()))
+    entry.add("uid", uid)
+    entry.add("summary", summary)
+    entry.add("dtstart", starts_at)
+    entry.add("dtend", ends_at)
+    entry.add("dtstamp", starts_at)  # stable, so the same file for the same data
+    entry.add("location", location)
+    entry.add("description", description)
+    if url:
+        entry.add("url", url)
     calendar.add_component(entry)
     return calendar.to_ical()
+
+
+def session_ics(session: Session, *, url: str) -> bytes:
+    event = session.event
+    speakers = ", ".join(speaker.name for speaker in session.ordered_speakers)
+    return _ics(
+        uid=f"session-{session.pk}@netroots",
+        summary=f"{session.title} ({event.name})",
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        location=f"{session.room.name}, {event.venue}, {event.address}",
+        description="\n\n".join(part for part in [speakers, session.abstract] if part),
+        url=url,
+    )
+
+
+def event_ics(event: Event, *, url: str = "") -> bytes:
+    return _ics(
+        uid=f"event-{event.pk}@netroots",
+        summary=event.name,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location=f"{event.venue}, {event.address}",
+        description=event.summary,
+        url=url,
+    )

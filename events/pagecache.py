@@ -34,8 +34,12 @@ def _accepts_gzip(request: HttpRequest) -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "").lower()
 
 
-def cached_page(*, vary_on_params: tuple[str, ...] = ()):
-    """Cache a public GET view's 200 responses, with a gzipped copy made once per version."""
+def cached_page(*, vary_on_params: tuple[str, ...] = (), vary_on=None):
+    """Cache a public GET view's 200 responses, with a gzipped copy made once per version.
+
+    `vary_on(request) -> str` adds live state to the key (the home page's tickets left), so that
+    state can change without invalidating every other page.
+    """
 
     def decorator(view):
         @wraps(view)
@@ -43,7 +47,8 @@ def cached_page(*, vary_on_params: tuple[str, ...] = ()):
             if settings.DEBUG or request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
                 return view(request, *args, **kwargs)
             params = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in vary_on_params)
-            raw = f"{content_version()}|{request.path}|{params}"
+            live = vary_on(request) if vary_on else ""
+            raw = f"{content_version()}|{request.path}|{params}|{live}"
             key = "page:" + hashlib.sha256(raw.encode()).hexdigest()
             entry = cache.get(key)
             if entry is None:

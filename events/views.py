@@ -7,6 +7,7 @@ from events import calendar, timetable
 from events.models import Event, Session
 from events.pagecache import cached_page
 from speakers.models import Organisation, Speaker
+from tickets.services import sales_problem, seats_left
 
 
 def current_event_or_404() -> Event:
@@ -16,13 +17,20 @@ def current_event_or_404() -> Event:
     return event
 
 
-@cached_page()
+def _sales_state(request: HttpRequest) -> str:
+    event = Event.objects.current()
+    return f"{seats_left(event)}|{sales_problem(event)}" if event else ""
+
+
+@cached_page(vary_on=_sales_state)
 def event_detail(request: HttpRequest) -> HttpResponse:
     event = Event.objects.current()
     if event is None:
         return render(request, "events/no_event.html")
     context = {
         "event": event,
+        "seats_left": seats_left(event),
+        "sales_problem": sales_problem(event),
         "featured_speakers": Speaker.objects.filter(is_featured=True).select_related("organisation"),
         "organisations": Organisation.objects.filter(speakers__isnull=False).distinct(),
         "highlights": Session.objects.published()
@@ -75,7 +83,10 @@ def session_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def session_ics(request: HttpRequest, slug: str) -> HttpResponse:
     session = _published_session(slug)
-    response = HttpResponse(calendar.session_ics(session, request=request), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        calendar.session_ics(session, url=request.build_absolute_uri(session.get_absolute_url())),
+        content_type="text/calendar; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{session.slug}.ics"'
     return response
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "events",
     "speakers",
+    "tickets",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,15 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Netroots UK <tickets@netroots.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Stripe. Without a secret key, `python3 dev.py run` starts the local Stripe test double and sets all three.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # another Stripe-compatible server (the test double)
+
+# Per client address, counted in the shared cache; empty turns a limit off (load tests).
+RESERVATION_RATE_LIMIT = os.environ.get("RESERVATION_RATE_LIMIT", "10/m")
+FIND_BOOKING_RATE_LIMIT = os.environ.get("FIND_BOOKING_RATE_LIMIT", "5/m")
 
 # A strict policy: no inline script or style anywhere, every asset from this site.
 CONTENT_SECURITY_POLICY = {

@@ -20,3 +20,16 @@ def demo(db):
 
     call_command("load_demo", stdout=io.StringIO())
     return Event.objects.get()
+
+
+@pytest.fixture
+def stripe_double(settings):
+    """The Stripe test double on an ephemeral loopback port, with the real stripe library pointed at it."""
+    from tickets.stripe_double import StripeDouble
+
+    double = StripeDouble(webhook_secret="whsec_test_double").start()
+    settings.STRIPE_API_BASE = double.base_url
+    settings.STRIPE_SECRET_KEY = "sk_test_double"
+    settings.STRIPE_WEBHOOK_SECRET = double.webhook_secret
+    yield double
+    double.stop()

@@ -1,0 +1,141 @@
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+
+from tickets import emails, services
+from tickets.exceptions import PaymentError
+from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent, Ticket
+from tickets.templatetags.money import pounds
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class TicketInline(ReadOnlyInline):
+    model = Ticket
+    fields = ["attendee_name", "reference", "checked_in_at"]
+    readonly_fields = fields
+
+
+class EmailInline(ReadOnlyInline):
+    model = Email
+    fields = ["kind", "created_at", "sent_at", "attempts", "last_error"]
+    readonly_fields = fields
+
+
+class StripeEventInline(ReadOnlyInline):
+    model = StripeEvent
+    fields = ["received_at", "type", "stripe_event_id", "outcome"]
+    readonly_fields = fields
+
+
+class OrderLogInline(ReadOnlyInline):
+    model = OrderLog
+    fields = ["at", "from_status", "to_status", "note"]
+    readonly_fields = fields
+
+
+class EmailProblemFilter(admin.SimpleListFilter):
+    title = "email"
+    parameter_name = "email"
+
+    def lookups(self, request, model_admin):
+        return [("unsent", "Not sent (failed or waiting)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unsent":
+            return queryset.filter(emails__sent_at__isnull=True).distinct()
+        return queryset
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["reference", "buyer_name", "buyer_email", "quantity", "total", "status", "created_at", "paid_at"]
+    list_filter = ["status", EmailProblemFilter, "event"]
+    search_fields = ["reference", "buyer_name", "buyer_email", "tickets__attendee_name", "tickets__reference"]
+    date_hierarchy = "created_at"
+    inlines = [TicketInline, EmailInline, StripeEventInline, OrderLogInline]
+    actions = ["refund", "resend_confirmation"]
+    fields = [
+        "reference",
+        "event",
+        "status",
+        "buyer_name",
+        "buyer_email",
+        "quantity",
+        "unit_price_pence",
+        "total_pence",
+        "hold_expires_at",
+        "is_awaiting_async_payment",
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
+        "stripe_refund_id",
+        "created_at",
+        "paid_at",
+        "released_at",
+        "refunded_at",
+    ]
+    readonly_fields = [field for field in fields if field not in {"buyer_name", "buyer_email"}]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # orders come from the reservation form, through Stripe
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # money was involved: refund instead
+
+    @admin.display(description="Total", ordering="total_pence")
+    def total(self, order: Order) -> str:
+        return pounds(order.total_pence)
+
+    @admin.action(description="Refund selected paid orders (through Stripe, emails the buyer)")
+    def refund(self, request, queryset) -> None:
+        done = 0
+        for order in queryset.filter(status=OrderStatus.PAID):
+            try:
+                services.refund_order(order_id=order.pk)
+                done += 1
+            except PaymentError as exc:
+                self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
+        self.message_user(request, ngettext("%d order refunded.", "%d orders refunded.", done) % done)
+
+    @admin.action(description="Resend the confirmation email")
+    def resend_confirmation(self, request, queryset) -> None:
+        sent = failed = 0
+        for email in Email.objects.filter(order__in=queryset, kind=Email.Kind.CONFIRMATION):
+            if emails.send(email.pk, again=True):
+                sent += 1
+            else:
+                failed += 1
+        self.message_user(request, f"{sent} sent, {failed} failed (see each order's emails).")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["attendee_name", "short_reference", "order", "checked_in_at"]
+    list_select_related = ["order"]
+    search_fields = ["attendee_name", "reference", "order__reference", "order__buyer_email", "order__buyer_name"]
+    list_filter = ["order__status"]
+    readonly_fields = ["order", "reference", "checked_in_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "type", "stripe_event_id", "order", "outcome"]
+    list_filter = ["type"]
+    search_fields = ["stripe_event_id", "stripe_checkout_session_id", "order__reference"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,25 @@
+"""Domain errors of the ticket desk. Views turn them into messages for the buyer."""
+
+
+class TicketError(Exception):
+    """Base class: the message is safe to show to the buyer."""
+
+
+class SoldOut(TicketError):
+    pass
+
+
+class SalesClosed(TicketError):
+    pass
+
+
+class InvalidTransition(TicketError):
+    pass
+
+
+class PaymentError(TicketError):
+    """Stripe could not be reached or refused the request."""
+
+
+class PaymentMismatch(TicketError):
+    """Stripe reports a payment that does not match the order (amount or currency)."""

@@ -1,0 +1,202 @@
+import hmac
+import secrets
+from functools import partial
+
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets.exceptions import InvalidTransition
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read out at the door
+
+
+def new_order_reference() -> str:
+    return "NR-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def new_ticket_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(26))  # 26 * 5 bits = 130 bits
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting payment"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REFUNDED = "refunded", "Refunded"
+
+
+# A released order (cancelled or expired) may still be paid if Stripe took the money before the release
+# reached it: then it becomes paid when seats allow, or refunded when they don't.
+NEXT_STATUSES = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    OrderStatus.CANCELLED: {OrderStatus.PAID, OrderStatus.REFUNDED},
+    OrderStatus.EXPIRED: {OrderStatus.PAID, OrderStatus.REFUNDED},
+    OrderStatus.PAID: {OrderStatus.REFUNDED},
+    OrderStatus.REFUNDED: set(),
+}
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    def holding_seats(self, *, now=None) -> "OrderQuerySet":
+        """Paid orders and pending orders whose hold has not run out."""
+        now = now or timezone.now()
+        return self.filter(Q(status=OrderStatus.PAID) | Q(status=OrderStatus.PENDING, hold_expires_at__gt=now))
+
+    def seats_taken(self, event) -> int:
+        return self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0
+
+    def expired_holds(self, *, now=None) -> "OrderQuerySet":
+        now = now or timezone.now()
+        return self.filter(status=OrderStatus.PENDING, hold_expires_at__lte=now, is_awaiting_async_payment=False)
+
+
+class Order(models.Model):
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="orders")
+    reference = models.CharField(max_length=12, unique=True, default=new_order_reference, editable=False)
+    secret = models.CharField(max_length=43, default=partial(secrets.token_urlsafe, 32), editable=False)
+    buyer_name = models.CharField(max_length=100)
+    buyer_email = models.EmailField(max_length=254)
+    quantity = models.PositiveSmallIntegerField()
+    unit_price_pence = models.PositiveIntegerField()
+    total_pence = models.PositiveIntegerField()
+    attendee_names = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    hold_expires_at = models.DateTimeField()
+    is_awaiting_async_payment = models.BooleanField(default=False)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_refund_id = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=100), name="order_quantity_1_to_100"),
+            models.CheckConstraint(
+                condition=Q(total_pence=F("unit_price_pence") * F("quantity")), name="order_total_is_price_times_qty"
+            ),
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_known"),
+            models.CheckConstraint(
+                condition=~Q(status=OrderStatus.PAID) | Q(paid_at__isnull=False), name="order_paid_has_paid_at"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_checkout_session_id"],
+                condition=~Q(stripe_checkout_session_id=""),
+                name="order_unique_checkout_session",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "status", "hold_expires_at"]), models.Index(fields=["buyer_email"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:order-detail", args=[self.reference, self.secret])
+
+    def secret_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(self.secret.encode(), candidate.encode())
+
+    def transition_to(self, status: str, *, note: str = "") -> None:
+        """Change status in memory if the move is allowed, and log it; the caller saves both."""
+        if status not in NEXT_STATUSES[OrderStatus(self.status)]:
+            raise InvalidTransition(f"Order {self.reference} cannot go from {self.status} to {status}.")
+        self._pending_log = OrderLog(order=self, from_status=self.status, to_status=status, note=note)
+        self.status = status
+
+    def save_transition(self, *fields: str) -> None:
+        self.save(update_fields=["status", "updated_at", *fields])
+        self._pending_log.save()
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == OrderStatus.PAID
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OrderStatus.PENDING
+
+    def names_for_tickets(self) -> list[str]:
+        names = [name.strip() for name in self.attendee_names[: self.quantity]]
+        names += [""] * (self.quantity - len(names))
+        return [name or self.buyer_name for name in names]
+
+
+class OrderLog(models.Model):
+    """One row per status change of an order: who can say what happened, and when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="log")
+    from_status = models.CharField(max_length=10, choices=OrderStatus.choices)
+    to_status = models.CharField(max_length=10, choices=OrderStatus.choices)
+    note = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.from_status} → {self.to_status}"
+
+
+class Ticket(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    reference = models.CharField(max_length=26, unique=True, default=new_ticket_reference, editable=False)
+    attendee_name = models.CharField(max_length=100)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.attendee_name} ({self.order.reference})"
+
+    @property
+    def short_reference(self) -> str:
+        return f"{self.reference[:4]}-{self.reference[4:8]}"
+
+
+class StripeEvent(models.Model):
+    """Every webhook event that passed signature checks, and what we did with it."""
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="stripe_events")
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_event_id}"
+
+
+class Email(models.Model):
+    """An email we owe a buyer. Sent after commit; a failed send is kept, shown to organisers and retried."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmation"
+        REFUND = "refund", "Refund notice"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="email_once_per_order_and_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.order}"

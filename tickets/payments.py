@@ -1,0 +1,144 @@
+"""Every call to Stripe goes through here: the only module that imports `stripe`.
+
+With STRIPE_API_BASE set (tests, and the demo's Stripe test double) the same calls go to that server
+instead of api.stripe.com. We read only the fields the double also returns (see tickets.stripe_double).
+"""
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+import stripe
+from django.conf import settings
+
+from tickets.exceptions import PaymentError
+
+logger = logging.getLogger(__name__)
+
+STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str | None
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int | None
+    currency: str | None
+    client_reference_id: str | None
+    payment_intent_id: str
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "complete" and self.payment_status == "paid"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    checkout_session_id: str
+
+
+class InvalidWebhook(Exception):
+    """The webhook's signature, timestamp or body did not verify."""
+
+
+@cache
+def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
+    base = {"api": api_base} if api_base else {}
+    return stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+
+
+def client() -> stripe.StripeClient:
+    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+def _session(obj) -> CheckoutSession:
+    payment_intent = obj.get("payment_intent") or ""
+    if not isinstance(payment_intent, str):  # expanded
+        payment_intent = payment_intent.get("id", "")
+    return CheckoutSession(
+        id=obj["id"],
+        url=obj.get("url"),
+        status=obj["status"],
+        payment_status=obj["payment_status"],
+        amount_total=obj.get("amount_total"),
+        currency=obj.get("currency"),
+        client_reference_id=obj.get("client_reference_id"),
+        payment_intent_id=payment_intent,
+    )
+
+
+def create_checkout_session(order, *, success_url: str, cancel_url: str) -> CheckoutSession:
+    """One Checkout Session for exactly the order's amount; retrying the same order gets the same session."""
+    params = {
+        "mode": "payment",
+        "customer_email": order.buyer_email,
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk), "order_reference": order.reference},
+        "expires_at": int(order.hold_expires_at.timestamp()),
+        "line_items": [
+            {
+                "quantity": order.quantity,
+                "price_data": {
+                    "currency": "gbp",
+                    "unit_amount": order.unit_price_pence,
+                    "product_data": {"name": f"{order.event.name} ticket"},
+                },
+            }
+        ],
+        "success_url": success_url + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": cancel_url,
+    }
+    try:
+        session = client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": f"checkout-{order.reference}"}
+        )
+    except stripe.StripeError as exc:
+        logger.error("Stripe refused a Checkout Session for %s: %s", order.reference, exc)
+        raise PaymentError("We couldn't start the payment just now. Nothing was charged; please try again.") from exc
+    return _session(session)
+
+
+def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    try:
+        return _session(client().v1.checkout.sessions.retrieve(session_id))
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Could not read Checkout Session {session_id}: {exc}") from exc
+
+
+def expire_checkout_session(session_id: str) -> CheckoutSession:
+    """Expire an open session so it can't be paid. If it isn't open (paid, or already expired), say how it is."""
+    try:
+        return _session(client().v1.checkout.sessions.expire(session_id))
+    except stripe.InvalidRequestError:
+        return retrieve_checkout_session(session_id)
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Could not expire Checkout Session {session_id}: {exc}") from exc
+
+
+def refund_payment(*, payment_intent_id: str, amount_pence: int, idempotency_key: str) -> str:
+    """Refund a payment in full; returns the refund id. Safe to retry with the same key."""
+    try:
+        refund = client().v1.refunds.create(
+            params={"payment_intent": payment_intent_id, "amount": amount_pence, "reason": "requested_by_customer"},
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Stripe refused the refund of {payment_intent_id}: {exc}") from exc
+    return refund.id
+
+
+def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
+    """Check the Stripe-Signature header against the raw body; raise InvalidWebhook if anything is off."""
+    if not signature or not settings.STRIPE_WEBHOOK_SECRET:
+        raise InvalidWebhook("missing signature or webhook secret")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        raise InvalidWebhook(str(exc)) from exc
+    obj = event.data.object
+    session_id = obj.get("id", "") if obj.get("object") == "checkout.session" else ""
+    return WebhookEvent(id=event.id, type=event.type, checkout_session_id=session_id)

@@ -1,0 +1,232 @@
+"""Every change to an order happens here: one function per transition, each in one transaction.
+
+Pattern: lock the row, check, write, and leave side effects (emails) to transaction.on_commit.
+Calls to Stripe happen outside transactions and before the local change they justify: a hold is
+released only after its Checkout Session is expired, so a payment can't slip in between.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from events.models import Event
+from tickets import emails, payments
+from tickets.exceptions import PaymentError, PaymentMismatch, SalesClosed, SoldOut
+from tickets.models import Email, Order, OrderStatus, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def sales_problem(event: Event, *, now=None) -> str:
+    """Why tickets can't be bought right now, or "" if they can."""
+    now = now or timezone.now()
+    if now < event.sales_open_at:
+        opens = date_format(timezone.localtime(event.sales_open_at), r"l j F Y \a\t H:i")
+        return f"Tickets go on sale on {opens}."
+    if now >= event.sales_close_at or now >= event.ends_at:
+        return "Ticket sales have closed."
+    return ""
+
+
+def seats_left(event: Event) -> int:
+    return max(event.capacity - Order.objects.seats_taken(event), 0)
+
+
+def reserve_tickets(
+    *, event: Event, buyer_name: str, buyer_email: str, quantity: int, attendee_names: list[str] | None = None
+) -> Order:
+    """Create a pending order that holds `quantity` seats for the event's hold time.
+
+    Raises SalesClosed or SoldOut. The event row is locked (PostgreSQL) or the database write-locked
+    (SQLite, IMMEDIATE transactions) while seats are counted, so concurrent buyers can't oversell.
+    """
+    with transaction.atomic():
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if problem := sales_problem(event):
+            raise SalesClosed(problem)
+        if not 1 <= quantity <= event.per_order_limit:
+            raise SoldOut(f"You can reserve between 1 and {event.per_order_limit} tickets in one order.")
+        left = seats_left(event)
+        if left < quantity:
+            raise SoldOut(
+                "Sorry, Netroots UK is sold out."
+                if left == 0
+                else f"Sorry, only {left} ticket{'s' if left != 1 else ''} left. Please choose fewer."
+            )
+        order = Order.objects.create(
+            event=event,
+            buyer_name=buyer_name,
+            buyer_email=buyer_email,
+            quantity=quantity,
+            unit_price_pence=event.ticket_price_pence,
+            total_pence=event.ticket_price_pence * quantity,
+            attendee_names=attendee_names or [],
+            hold_expires_at=timezone.now() + timedelta(minutes=event.hold_minutes),
+        )
+    return order
+
+
+def start_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
+    """Create the order's Checkout Session and return the URL to send the buyer to.
+
+    If Stripe can't be reached, the hold is released at once and PaymentError says so.
+    """
+    try:
+        session = payments.create_checkout_session(order, success_url=success_url, cancel_url=cancel_url)
+    except PaymentError:
+        _release(order.pk, OrderStatus.CANCELLED, note="Stripe unavailable when starting checkout")
+        raise
+    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
+    return session.url
+
+
+def fulfil_checkout(*, session_id: str) -> Order | None:
+    """Make a paid Checkout Session a paid order, exactly once. Called by webhooks and the success page.
+
+    Re-reads the session from Stripe (never trusts the caller), checks status, amount and currency,
+    then moves the order to paid under a row lock. Safe to call any number of times, concurrently.
+    A payment for an order whose hold was released is honoured if seats allow, else refunded.
+    """
+    order = Order.objects.filter(stripe_checkout_session_id=session_id).first()
+    if order is None:
+        logger.warning("Checkout Session %s matches no order", session_id)
+        return None
+    session = payments.retrieve_checkout_session(session_id)
+    if session.status == "complete" and session.payment_status == "unpaid":
+        Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(is_awaiting_async_payment=True)
+        return order
+    if not session.is_paid:
+        return order
+    if session.amount_total != order.total_pence or (session.currency or "").lower() != "gbp":
+        logger.error(
+            "Refusing %s: Stripe reports %s %s, the order is %s gbp",
+            order.reference,
+            session.amount_total,
+            session.currency,
+            order.total_pence,
+        )
+        raise PaymentMismatch(f"Payment for {order.reference} does not match the order.")
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
+            return order  # already done, by a retried webhook or a reload of the success page
+        order.stripe_payment_intent_id = session.payment_intent_id
+        if order.status != OrderStatus.PENDING and not _seats_free_for(order):
+            order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+            transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk))
+            return order
+        order.transition_to(OrderStatus.PAID, note="Stripe reports the Checkout Session paid")
+        order.paid_at = timezone.now()
+        order.is_awaiting_async_payment = False
+        order.save_transition("paid_at", "stripe_payment_intent_id", "is_awaiting_async_payment")
+        Ticket.objects.bulk_create(Ticket(order=order, attendee_name=name) for name in order.names_for_tickets())
+        _queue_email(order, Email.Kind.CONFIRMATION)
+    return order
+
+
+def _seats_free_for(order: Order) -> bool:
+    """Inside a transaction: can this released order's seats be taken again?"""
+    event = Event.objects.select_for_update().get(pk=order.event_id)
+    return seats_left(event) >= order.quantity
+
+
+def release_order(*, order: Order, status: str = OrderStatus.EXPIRED, note: str = "") -> Order:
+    """Free a pending order's seats, after making sure Stripe can no longer take its payment.
+
+    If Stripe says the session was paid in the meantime, the order is fulfilled instead.
+    """
+    if order.stripe_checkout_session_id:
+        session = payments.expire_checkout_session(order.stripe_checkout_session_id)
+        if session.is_paid:
+            return fulfil_checkout(session_id=session.id) or order
+        if session.status == "complete":  # an async payment is still on its way: keep holding
+            Order.objects.filter(pk=order.pk).update(is_awaiting_async_payment=True)
+            return order
+    return _release(order.pk, status, note=note)
+
+
+def release_if_pending(*, session_id: str, note: str) -> Order | None:
+    """For Stripe's expired / async-failed events: only ever moves a still-pending order."""
+    order = Order.objects.filter(stripe_checkout_session_id=session_id).first()
+    return _release(order.pk, OrderStatus.EXPIRED, note=note) if order else None
+
+
+def _release(order_id: int, status: str, *, note: str) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != OrderStatus.PENDING:
+            return order
+        order.transition_to(status, note=note)
+        order.released_at = timezone.now()
+        order.save_transition("released_at")
+    return order
+
+
+def release_expired_holds(*, now=None) -> int:
+    """Release every pending order whose hold ran out. Safe to run every minute, and concurrently."""
+    released = 0
+    for order in Order.objects.expired_holds(now=now):
+        try:
+            if release_order(order=order, note="hold expired").status == OrderStatus.EXPIRED:
+                released += 1
+        except PaymentError as exc:  # Stripe unreachable: try again next run, the seats stay held
+            logger.warning("Could not release %s yet: %s", order.reference, exc)
+    return released
+
+
+def refund_order(*, order_id: int, note: str = "refunded by an organiser") -> Order:
+    """Refund a paid order in full through Stripe, free its seats and tell the buyer."""
+    order = Order.objects.get(pk=order_id)
+    if order.status != OrderStatus.PAID:
+        return order
+    return _refund(order, note=note)
+
+
+def refund_unhonourable_payment(*, order_id: int) -> Order:
+    """A payment arrived for a released order whose seats are gone: give the money back, and apologise."""
+    order = Order.objects.get(pk=order_id)
+    if order.status not in (OrderStatus.EXPIRED, OrderStatus.CANCELLED) or not order.stripe_payment_intent_id:
+        return order
+    return _refund(order, note="paid after the hold was released, and sold out: refunded automatically")
+
+
+def _refund(order: Order, *, note: str) -> Order:
+    refund_id = payments.refund_payment(
+        payment_intent_id=order.stripe_payment_intent_id,
+        amount_pence=order.total_pence,
+        idempotency_key=f"refund-{order.reference}",
+    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == OrderStatus.REFUNDED:
+            return order
+        order.transition_to(OrderStatus.REFUNDED, note=note)
+        order.stripe_refund_id, order.refunded_at = refund_id, timezone.now()
+        order.save_transition("stripe_refund_id", "refunded_at")
+        _queue_email(order, Email.Kind.REFUND)
+    return order
+
+
+def refund_owed_payments() -> int:
+    """Retry automatic refunds that failed earlier (Stripe was unreachable)."""
+    owed = Order.objects.filter(status__in=[OrderStatus.EXPIRED, OrderStatus.CANCELLED]).exclude(
+        stripe_payment_intent_id=""
+    )
+    done = 0
+    for order in owed:
+        try:
+            refund_unhonourable_payment(order_id=order.pk)
+            done += 1
+        except PaymentError as exc:
+            logger.warning("Refund for %s still owed: %s", order.reference, exc)
+    return done
+
+
+def _queue_email(order: Order, kind: str) -> None:
+    """Record the email we owe (once per order and kind) and send it after commit."""
+    email, _ = Email.objects.get_or_create(order=order, kind=kind)
+    transaction.on_commit(lambda: emails.send(email.pk))

@@ -1,0 +1,151 @@
+import contextlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from events.calendar import event_ics
+from events.views import current_event_or_404
+from tickets import emails, payments, ratelimit, services, webhooks
+from tickets.exceptions import PaymentError, PaymentMismatch, TicketError
+from tickets.forms import FindBookingForm, ReservationForm
+from tickets.models import Order, OrderStatus
+
+SESSION_KEY = "netroots_orders"  # references of orders made in this browser
+WEBHOOK_MAX_BYTES = 64 * 1024
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reserve(request: HttpRequest) -> HttpResponse:
+    event = current_event_or_404()
+    form = ReservationForm(request.POST or None, event=event)
+    status = 200
+    if request.method == "POST":
+        if not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
+            messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
+            status = 429
+        elif form.is_valid():
+            try:
+                order = services.reserve_tickets(event=event, **form.cleaned_data)
+                request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], order.reference]
+                checkout_url = services.start_checkout(
+                    order=order,
+                    success_url=emails.absolute(reverse("tickets:checkout-success")),
+                    cancel_url=emails.absolute(
+                        reverse("tickets:checkout-cancel", args=[order.reference, order.secret])
+                    ),
+                )
+            except TicketError as exc:
+                messages.error(request, str(exc))
+                status = 409
+            else:
+                return redirect(checkout_url)
+        else:
+            status = 400
+    context = {
+        "event": event,
+        "form": form,
+        "seats_left": services.seats_left(event),
+        "sales_problem": services.sales_problem(event),
+    }
+    return render(request, "tickets/reserve.html", context, status=status)
+
+
+def _order_or_404(reference: str, secret: str) -> Order:
+    order = get_object_or_404(Order.objects.select_related("event"), reference=reference)
+    if not order.secret_matches(secret):
+        raise Http404("No such booking.")
+    return order
+
+
+@never_cache
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    """Stripe sends the buyer here after paying. It shows nothing itself: it confirms, then redirects."""
+    session_id = request.GET.get("session_id", "")[:255]
+    order = Order.objects.filter(stripe_checkout_session_id=session_id).first() if session_id else None
+    if order is None or order.reference not in request.session.get(SESSION_KEY, []):
+        return render(request, "tickets/checkout_unknown.html", {"event": current_event_or_404()}, status=404)
+    # If Stripe can't be read now, the booking page shows "confirming" and the webhook finishes the job.
+    with contextlib.suppress(PaymentError, PaymentMismatch):
+        services.fulfil_checkout(session_id=session_id)
+    return redirect(order.get_absolute_url())
+
+
+@never_cache
+def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    """Stripe's cancel link: expire the Checkout Session, then free the seats at once."""
+    order = _order_or_404(reference, secret)
+    if order.status == OrderStatus.PENDING:
+        try:
+            order = services.release_order(order=order, status=OrderStatus.CANCELLED, note="buyer cancelled")
+        except PaymentError:
+            messages.error(
+                request, "We couldn't reach our payment provider to cancel. Your seats free up on their own."
+            )
+    if order.status == OrderStatus.PAID:
+        return redirect(order.get_absolute_url())
+    return _private(render(request, "tickets/checkout_cancelled.html", {"order": order, "event": order.event}))
+
+
+@never_cache
+def order_detail(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    order = _order_or_404(reference, secret)
+    context = {"order": order, "event": order.event, "tickets": order.tickets.all()}
+    return _private(render(request, "tickets/order_detail.html", context))
+
+
+def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
+    order = _order_or_404(reference, secret)
+    response = HttpResponse(event_ics(order.event, url=emails.absolute("/")), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="{order.event.slug}.ics"'
+    return _private(response)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def find_booking(request: HttpRequest) -> HttpResponse:
+    """Emails the booking links for an address. Answers the same whether or not it has orders."""
+    form = FindBookingForm(request.POST or None)
+    if request.method == "POST":
+        if not ratelimit.allow(request, scope="find", rate=settings.FIND_BOOKING_RATE_LIMIT):
+            messages.error(request, "Too many requests from your connection. Please try again in a few minutes.")
+            return render(request, "tickets/find_booking.html", {"form": form}, status=429)
+        if form.is_valid():
+            emails.send_booking_links(form.cleaned_data["email"])
+            messages.success(
+                request,
+                "If we have bookings for that address, we’ve sent their links to it. "
+                "Check your inbox (and spam folder) in a minute.",
+            )
+            return redirect("tickets:find-booking")
+        return render(request, "tickets/find_booking.html", {"form": form}, status=400)
+    return render(request, "tickets/find_booking.html", {"form": form})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Verify, record, dispatch. Anything verified gets a 2xx (Stripe stops retrying), unless we failed."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > WEBHOOK_MAX_BYTES:
+        return HttpResponseBadRequest("Payload too large.")
+    try:
+        event = payments.verify_webhook(request.body, request.headers.get("Stripe-Signature"))
+    except payments.InvalidWebhook:
+        return HttpResponseBadRequest("Invalid signature.")
+    try:
+        outcome = webhooks.handle(event)
+    except PaymentError:
+        return HttpResponse("Stripe could not be reached; retry later.", status=503)
+    return HttpResponse(outcome, content_type="text/plain")

@@ -1,0 +1,60 @@
+"""Stripe webhook events: recorded once each, then dispatched on a table of event types.
+
+The event is only a trigger: handlers re-read the Checkout Session from Stripe (tickets.services).
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.db import IntegrityError
+
+from tickets import services
+from tickets.exceptions import PaymentMismatch
+from tickets.models import Order, StripeEvent
+from tickets.payments import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+
+def _fulfil(session_id: str) -> Order | None:
+    return services.fulfil_checkout(session_id=session_id)
+
+
+def _release(session_id: str) -> Order | None:
+    return services.release_if_pending(session_id=session_id, note="Stripe: session expired or payment failed")
+
+
+WEBHOOK_HANDLERS: dict[str, Callable[[str], Order | None]] = {
+    "checkout.session.completed": _fulfil,
+    "checkout.session.async_payment_succeeded": _fulfil,
+    "checkout.session.async_payment_failed": _release,
+    "checkout.session.expired": _release,
+}
+
+
+def handle(event: WebhookEvent) -> str:
+    """Record and act on a verified event; returns what happened. PaymentError propagates (Stripe retries)."""
+    try:
+        record, created = StripeEvent.objects.get_or_create(
+            stripe_event_id=event.id,
+            defaults={"type": event.type, "stripe_checkout_session_id": event.checkout_session_id},
+        )
+    except IntegrityError:  # the same event delivered concurrently: the other delivery handles it
+        return "duplicate"
+    if not created and record.outcome and not record.outcome.startswith("error"):
+        return "duplicate"
+    handler = WEBHOOK_HANDLERS.get(event.type)
+    order = None
+    if handler is None or not event.checkout_session_id:
+        outcome = "ignored"
+    else:
+        try:
+            order = handler(event.checkout_session_id)
+            outcome = f"order {order.status}" if order else "no matching order"
+        except PaymentMismatch as exc:
+            outcome = f"refused: {exc}"
+        except Exception as exc:
+            StripeEvent.objects.filter(pk=record.pk).update(outcome=f"error: {exc}"[:255])
+            raise
+    StripeEvent.objects.filter(pk=record.pk).update(outcome=outcome[:255], order=order)
+    return outcome
