@@ -55,7 +55,8 @@ def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
 
 
-def _session(obj) -> CheckoutSession:
+def _session(session: stripe.checkout.Session) -> CheckoutSession:
+    obj = session.to_dict()
     payment_intent = obj.get("payment_intent") or ""
     if not isinstance(payment_intent, str):  # expanded
         payment_intent = payment_intent.get("id", "")
@@ -139,6 +140,6 @@ def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise InvalidWebhook(str(exc)) from exc
-    obj = event.data.object
+    obj = event.data.object.to_dict()
     session_id = obj.get("id", "") if obj.get("object") == "checkout.session" else ""
     return WebhookEvent(id=event.id, type=event.type, checkout_session_id=session_id)

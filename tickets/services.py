@@ -117,7 +117,8 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
         order.stripe_payment_intent_id = session.payment_intent_id
         if order.status != OrderStatus.PENDING and not _seats_free_for(order):
             order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
-            transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk))
+            # robust: if Stripe is down, the refund stays owed and release_expired_holds retries it
+            transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk), robust=True)
             return order
         order.transition_to(OrderStatus.PAID, note="Stripe reports the Checkout Session paid")
         order.paid_at = timezone.now()
@@ -229,4 +230,4 @@ def refund_owed_payments() -> int:
 def _queue_email(order: Order, kind: str) -> None:
     """Record the email we owe (once per order and kind) and send it after commit."""
     email, _ = Email.objects.get_or_create(order=order, kind=kind)
-    transaction.on_commit(lambda: emails.send(email.pk))
+    transaction.on_commit(lambda: emails.send(email.pk), robust=True)

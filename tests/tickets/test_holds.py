@@ -1,0 +1,129 @@
+"""Holds expire; a payment that lands after its hold was released is honoured if it can be, else refunded."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.factories import EventFactory
+from tests.tickets.helpers import deliver, last_event, reserve_over_http
+from tickets import services
+from tickets.models import Order, OrderStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def run_release_command() -> str:
+    out = io.StringIO()
+    call_command("release_expired_holds", stdout=out)
+    return out.getvalue()
+
+
+def expire_hold(order):
+    Order.objects.filter(pk=order.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_the_command_releases_expired_holds_after_expiring_their_sessions(client, stripe_double):
+    event = EventFactory(capacity=5)
+    stale, fresh = reserve_over_http(client, quantity=2), reserve_over_http(client, quantity=1)
+    expire_hold(stale)
+    assert "Released 1 expired hold" in run_release_command()
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == OrderStatus.EXPIRED
+    assert stripe_double.session(stale.stripe_checkout_session_id)["status"] == "expired"
+    assert fresh.status == OrderStatus.PENDING
+    assert services.seats_left(event) == 4
+    assert "Released 0" in run_release_command()  # running it again changes nothing
+
+
+def test_a_hold_whose_session_was_paid_is_fulfilled_not_released(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    EventFactory(capacity=5)
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id)  # paid; the webhook is lost
+    expire_hold(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_release_command()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert len(mail.outbox) == 1
+
+
+def test_an_async_payment_in_flight_keeps_its_hold(client, stripe_double):
+    EventFactory(capacity=5)
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id, outcome="async_pending")
+    expire_hold(order)
+    run_release_command()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert order.is_awaiting_async_payment
+
+
+def pay_after_release(client, stripe_double, *, capacity: int, rival_quantity: int):
+    """Order A is paid at Stripe just as its hold is released locally; a rival may take the seats meanwhile."""
+    EventFactory(capacity=capacity)
+    order = reserve_over_http(client, quantity=2)
+    stripe_double.complete(order.stripe_checkout_session_id)
+    services._release(order.pk, OrderStatus.EXPIRED, note="hold expired (the race)")
+    if rival_quantity:
+        reserve_over_http(client, quantity=rival_quantity, email="rival@example.com")
+    return order, last_event(stripe_double, "checkout.session.completed")
+
+
+def test_a_late_payment_is_honoured_when_seats_are_still_free(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    order, completed = pay_after_release(client, stripe_double, capacity=10, rival_quantity=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, completed)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.tickets.count() == 2
+    assert "is confirmed" in mail.outbox[0].body
+
+
+def test_a_late_payment_for_sold_out_seats_is_refunded_with_an_apology(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    order, completed = pay_after_release(client, stripe_double, capacity=2, rival_quantity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, stripe_double, completed).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.stripe_refund_id.startswith("re_")
+    assert stripe_double.events("refund.created")
+    assert not order.tickets.exists()
+    [apology] = [m for m in mail.outbox if m.to == ["ada@example.com"]]
+    assert "Sorry" in apology.subject
+    assert "refunded the full £10" in apology.body
+
+
+def test_a_refund_that_failed_is_retried_by_the_command(
+    client, stripe_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import payments
+    from tickets.exceptions import PaymentError
+
+    order, completed = pay_after_release(client, stripe_double, capacity=2, rival_quantity=2)
+
+    def stripe_down(**kwargs):
+        raise PaymentError("Stripe unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(payments, "refund_payment", stripe_down)
+        with django_capture_on_commit_callbacks(execute=True):  # the refund fails, and is logged
+            assert deliver(client, stripe_double, completed).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert order.stripe_payment_intent_id  # the money is known about: owed back
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "refunded 1 payment" in run_release_command()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert len([m for m in mail.outbox if "Sorry" in m.subject]) == 1

@@ -1,0 +1,1106 @@
+"""A Stripe test double: a small HTTP server that speaks Stripe's API for exactly the calls Netroots makes.
+
+Stripe's servers can't be reached from our machines, so tests and the local demo point the real `stripe`
+library at this server over real HTTP instead of mocking functions::
+
+    double = StripeDouble(webhook_url="http://127.0.0.1:8000/stripe/webhook/").start()
+    client = stripe.StripeClient("sk_test_anything", base_addresses={"api": double.base_url})
+    session = client.v1.checkout.sessions.create(params={...})
+    double.complete(session.id)          # "the customer paid": checkout.session.completed is POSTed, signed
+    double.stop()
+
+Or standalone, for the demo: ``python manage.py stripe_double --webhook-url http://127.0.0.1:8000/stripe/webhook/``.
+
+It binds 127.0.0.1 on an ephemeral port by default, keeps its state in memory (thread-safe), needs
+``Authorization: Bearer sk_test_...`` on ``/v1`` (a live key is always refused), honours ``Idempotency-Key``
+on every ``/v1`` POST, answers errors in Stripe's shape (so the library raises ``InvalidRequestError``,
+``AuthenticationError``, ``IdempotencyError``), stamps events with the library's pinned ``stripe.api_version``
+and signs webhooks exactly as Stripe does (``Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<body>")>``),
+so ``stripe.Webhook.construct_event`` verifies them.
+
+Stripe endpoints (parameters it doesn't know are refused with 400, naming them):
+    POST /v1/checkout/sessions                 mode=payment, line_items[n][quantity|price_data[currency|unit_amount|
+                                               product_data[name]]], customer_email, client_reference_id,
+                                               metadata[..], expires_at (30 min..24 h ahead), success_url,
+                                               cancel_url, currency, expand[]
+    GET  /v1/checkout/sessions/{id}            expand[]=payment_intent|line_items
+    POST /v1/checkout/sessions/{id}/expire     only from status "open"
+    GET  /v1/checkout/sessions/{id}/line_items limit, starting_after, ending_before
+    GET  /v1/payment_intents/{id}
+    POST /v1/refunds                           payment_intent, amount (default: what remains), reason, metadata
+    GET  /v1/refunds/{id}
+    GET  /v1/events                            type (a trailing * matches a prefix), limit, starting_after,
+                                               ending_before; newest first, as Stripe
+    GET  /v1/events/{id}
+
+Test controls (no auth; form or JSON bodies; each also a Python method):
+    POST /_test/checkout/sessions/{id}/complete      outcome=paid|async_pending     StripeDouble.complete()
+    POST /_test/checkout/sessions/{id}/async_result  outcome=succeeded|failed      StripeDouble.async_result()
+    POST /_test/checkout/sessions/{id}/expire        as if expires_at had passed    StripeDouble.expire_now()
+    POST /_test/clock/advance                        seconds=N                      StripeDouble.advance_clock()
+    GET  /pay/{id}   a plainly labelled TEST payment page with "Pay £X.XX" and "Cancel" buttons (no JavaScript);
+    POST /pay/{id}   action=pay completes the session as paid and 303s to success_url ({CHECKOUT_SESSION_ID}
+                     filled in); action=cancel 303s to cancel_url and leaves the session open.
+
+Time: the double's clock is ``time.time() + clock_offset_seconds``. An open session whose ``expires_at`` has
+passed expires (with its ``checkout.session.expired`` event) when next touched, and a sweeper thread checks
+every second, so the webhook is sent even if nobody asks. Webhook signatures always use the real time, as the
+receiving site checks them against its own clock.
+
+Webhooks: each event is POSTed, signed, to ``webhook_url`` (if set) synchronously, outside the state lock, before
+the call or HTTP response that caused it returns; no retries; ``deliveries`` records (event id, HTTP status or 0).
+
+Events it creates: checkout.session.completed, checkout.session.async_payment_succeeded,
+checkout.session.async_payment_failed, checkout.session.expired, refund.created.
+
+The contract: these are EXACTLY the fields it returns for each object (``FIELDS`` below says the same, and
+tests/tickets/test_stripe_double_contract.py checks each one against the stripe library's own annotations).
+Our code may read only these:
+
+- checkout.session: id, object, amount_subtotal, amount_total, cancel_url, client_reference_id, created, currency,
+  customer_email, expires_at, livemode, metadata, mode, payment_intent, payment_status, status, success_url, url,
+  line_items (only with expand[]=line_items)
+- payment_intent: id, object, amount, amount_received, created, currency, latest_charge, livemode, metadata, status
+- refund: id, object, amount, created, currency, metadata, payment_intent, reason, status
+- event: id, object, api_version, created, data, livemode, pending_webhooks, request, type
+- event.data: object
+- event.request: id, idempotency_key
+- item: id, object, amount_subtotal, amount_total, currency, description, price, quantity
+- price: id, object, created, currency, livemode, product, type, unit_amount
+- list: object, data, has_more, url
+- error: type, message, code, param
+
+Values: checkout.session status open|complete|expired, payment_status unpaid|paid, mode payment, url only while
+open (else null), payment_intent null until completed, then the "pi_..." id (or the object when expanded);
+payment_intent status succeeded|processing|requires_payment_method, amount_received = amount once succeeded,
+latest_charge "ch_...", metadata {}; refund status succeeded, reason as given or null; event pending_webhooks
+is 1 when a webhook_url was set at creation, else 0; request.id/idempotency_key are set for events caused by
+a /v1 request, null otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import html
+import json
+import re
+import secrets
+import sys
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import stripe
+
+__all__ = ["FIELDS", "StripeDouble", "StripeDoubleError"]
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "checkout.session": (
+        "id",
+        "object",
+        "amount_subtotal",
+        "amount_total",
+        "cancel_url",
+        "client_reference_id",
+        "created",
+        "currency",
+        "customer_email",
+        "expires_at",
+        "livemode",
+        "metadata",
+        "mode",
+        "payment_intent",
+        "payment_status",
+        "status",
+        "success_url",
+        "url",
+        "line_items",
+    ),
+    "payment_intent": (
+        "id",
+        "object",
+        "amount",
+        "amount_received",
+        "created",
+        "currency",
+        "latest_charge",
+        "livemode",
+        "metadata",
+        "status",
+    ),
+    "refund": ("id", "object", "amount", "created", "currency", "metadata", "payment_intent", "reason", "status"),
+    "event": ("id", "object", "api_version", "created", "data", "livemode", "pending_webhooks", "request", "type"),
+    "event.data": ("object",),
+    "event.request": ("id", "idempotency_key"),
+    "item": ("id", "object", "amount_subtotal", "amount_total", "currency", "description", "price", "quantity"),
+    "price": ("id", "object", "created", "currency", "livemode", "product", "type", "unit_amount"),
+    "list": ("object", "data", "has_more", "url"),
+    "error": ("type", "message", "code", "param"),
+}
+
+MIN_EXPIRY_SECONDS = 30 * 60
+MAX_EXPIRY_SECONDS = 24 * 60 * 60
+WEBHOOK_TIMEOUT_SECONDS = 10
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
+BANNER = "Test payment page — Stripe test double, no real money moves"
+
+
+class StripeDoubleError(Exception):
+    """A refusal, in Stripe's terms; over HTTP it becomes ``{"error": {...}}`` with ``status``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+
+    def body(self) -> dict:
+        error: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code is not None:
+            error["code"] = self.code
+        if self.param is not None:
+            error["param"] = self.param
+        return {"error": error}
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(18).replace("-", "").replace("_", "")[:24]
+
+
+def _missing(kind: str, object_id: str) -> StripeDoubleError:
+    return StripeDoubleError(f"No such {kind}: '{object_id}'", status=404, code="resource_missing", param="id")
+
+
+def _money(amount: int, currency: str) -> str:
+    """Integer minor units to text: 500, "gbp" -> "£5.00"."""
+    units = f"{amount // 100:,}.{amount % 100:02d}"
+    return f"£{units}" if currency.lower() == "gbp" else f"{units} {currency.upper()}"
+
+
+# --- Stripe's form encoding: line_items[0][price_data][unit_amount]=500 -> nested dicts and lists ---
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+def parse_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Decode Stripe's bracketed form keys into nested dicts and lists (all leaf values stay strings)."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        match = _KEY.match(key)
+        if not match:
+            raise StripeDoubleError(f"Invalid parameter name: {key}", param=key)
+        parts = [match.group(1), *_PART.findall(match.group(2))]
+        node = root
+        for part in parts[:-1]:
+            child = node.setdefault(part or str(len(node)), {})
+            if not isinstance(child, dict):
+                raise StripeDoubleError(f"Invalid parameter name: {key}", param=key)
+            node = child
+        last = parts[-1] or str(len(node))  # expand[]=a&expand[]=b
+        node[last] = value
+    return _listify(root, in_metadata=False)
+
+
+def _listify(node: Any, *, in_metadata: bool) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = {k: _listify(v, in_metadata=(k == "metadata")) for k, v in node.items()}
+    if out and not in_metadata and all(k.isdigit() for k in out) and sorted(map(int, out)) == list(range(len(out))):
+        return [out[str(i)] for i in range(len(out))]
+    return out
+
+
+def _param_name(path: list[str | int]) -> str:
+    return str(path[0]) + "".join(f"[{p}]" for p in path[1:])
+
+
+def _require(params: dict, name: str, path: list[str | int] | None = None) -> Any:
+    value = params.get(name)
+    if value is None or value == "":
+        raise StripeDoubleError(f"Missing required param: {_param_name([*(path or []), name])}.", param=name)
+    return value
+
+
+def _int(value: Any, param: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        number = int(value)
+    else:
+        raise StripeDoubleError(f"Invalid integer: {value}", param=param)
+    if minimum is not None and number < minimum:
+        raise StripeDoubleError(f"This value must be greater than or equal to {minimum}.", param=param)
+    return number
+
+
+def _string(value: Any, param: str) -> str:
+    if not isinstance(value, str):
+        raise StripeDoubleError(f"Invalid string: {value!r}", param=param)
+    return value
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise StripeDoubleError("Invalid metadata: must be a hash of string keys to string values.", param="metadata")
+    return dict(value)
+
+
+def _no_unknown(params: dict, allowed: set[str]) -> None:
+    for name in params:
+        if name not in allowed:
+            raise StripeDoubleError(
+                f"Received unknown parameter: {name} (the Stripe test double supports only: "
+                f"{', '.join(sorted(allowed)) or 'none'})",
+                param=name,
+            )
+
+
+def _expand(params: dict, allowed: set[str]) -> set[str]:
+    value = params.get("expand") or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise StripeDoubleError("Invalid array", param="expand")
+    for item in value:
+        if item not in allowed:
+            raise StripeDoubleError(f"This property cannot be expanded ({item}).", param="expand")
+    return set(value)
+
+
+def _url(value: Any, param: str) -> str:
+    text = _string(value, param)
+    if urllib.parse.urlsplit(text).scheme not in ("http", "https"):
+        raise StripeDoubleError("Not a valid URL", param=param)
+    return text
+
+
+def _page(items: list[dict], params: dict, url: str) -> dict:
+    """A Stripe list object for already-ordered items, honouring limit/starting_after/ending_before."""
+    limit = _int(params.get("limit", "10"), "limit", minimum=1)
+    if limit > 100:
+        raise StripeDoubleError("This value must be less than or equal to 100.", param="limit")
+    ids = [item["id"] for item in items]
+    if params.get("starting_after"):
+        cursor = params["starting_after"]
+        if cursor not in ids:
+            raise StripeDoubleError(f"No such object: '{cursor}'", param="starting_after")
+        window = items[ids.index(cursor) + 1 :]
+        data = window[:limit]
+    elif params.get("ending_before"):
+        cursor = params["ending_before"]
+        if cursor not in ids:
+            raise StripeDoubleError(f"No such object: '{cursor}'", param="ending_before")
+        window = items[: ids.index(cursor)]
+        data = window[-limit:]
+    else:
+        window = items
+        data = window[:limit]
+    return {"object": "list", "data": data, "has_more": len(window) > len(data), "url": url}
+
+
+@dataclass
+class _Ctx:
+    """One transaction on the double's state: the events it created, and the /v1 request that caused it."""
+
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    events: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    obj: dict  # the public object, payment_intent as an id or None
+    line_items: list[dict]
+
+
+class StripeDouble:
+    """See the module docstring. Start it, point ``stripe.StripeClient`` at ``base_url``, stop it."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_url: str | None = None,
+        webhook_secret: str = "whsec_test_double",  # noqa: S107 - a test double's well-known secret
+        public_url: str | None = None,
+        verbose: bool = False,
+    ):
+        self.host = host
+        self.port = port
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.verbose = verbose
+        self.clock_offset_seconds = 0
+        self.deliveries: list[tuple[str, int]] = []
+        self.base_url = ""
+        self._lock = threading.RLock()
+        self._sessions: dict[str, _Session] = {}
+        self._payment_intents: dict[str, dict] = {}
+        self._refunded: dict[str, int] = {}  # payment intent id -> amount refunded so far
+        self._refunds: dict[str, dict] = {}
+        self._events: list[dict] = []
+        self._idempotency: dict[str, tuple[tuple, int, bytes]] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+
+    # --- life cycle ---
+
+    def start(self) -> StripeDouble:
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.double = self  # type: ignore[attr-defined]
+        self._server = server
+        self.port = server.server_address[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True),
+            threading.Thread(target=self._sweep_forever, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
+    def __enter__(self) -> StripeDouble:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- clock ---
+
+    def now(self) -> int:
+        """The double's idea of the time: the real time plus ``clock_offset_seconds``."""
+        return int(time.time()) + int(self.clock_offset_seconds)
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move the double's clock forward and expire (with webhooks) whatever that makes due, before returning."""
+        ctx = _Ctx()
+        with self._lock:
+            self.clock_offset_seconds += seconds
+            self._sweep(ctx)
+        self._deliver(ctx.events)
+
+    # --- test controls ---
+
+    def complete(self, session_id: str, *, outcome: str = "paid") -> None:
+        """The customer finished Checkout: outcome "paid" (card) or "async_pending" (e.g. a bank debit)."""
+        self._run(lambda ctx: self._complete(ctx, session_id, outcome))
+
+    def async_result(self, session_id: str, *, outcome: str) -> None:
+        """The delayed payment of a completed-but-unpaid session settled: outcome "succeeded" or "failed"."""
+        self._run(lambda ctx: self._async_result(ctx, session_id, outcome))
+
+    def expire_now(self, session_id: str) -> None:
+        """Expire an open session as if its expires_at had passed."""
+        self._run(lambda ctx: self._expire(ctx, self._session_record(ctx, session_id), caller="control"))
+
+    def events(self, type: str | None = None) -> list[dict]:
+        """Copies of the events created so far, oldest first, optionally only one type."""
+        with self._lock:
+            return [copy.deepcopy(e) for e in self._events if type is None or e["type"] == type]
+
+    def session(self, session_id: str) -> dict:
+        """A copy of the session as stored now (an overdue open session expires first, as on any touch)."""
+        return self._run(lambda ctx: copy.deepcopy(self._session_record(ctx, session_id).obj))
+
+    def payment_intent(self, payment_intent_id: str) -> dict:
+        with self._lock:
+            if payment_intent_id not in self._payment_intents:
+                raise _missing("payment_intent", payment_intent_id)
+            return copy.deepcopy(self._payment_intents[payment_intent_id])
+
+    def signed_payload(
+        self, event: dict, *, timestamp: int | None = None, secret: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers Stripe would POST for this event, signed with ``secret`` (default: ours)."""
+        body = json.dumps(event, indent=2).encode()
+        stamp = int(time.time()) if timestamp is None else int(timestamp)
+        key = (self.webhook_secret if secret is None else secret).encode()
+        signature = hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+        return body, {"Content-Type": "application/json", "Stripe-Signature": f"t={stamp},v1={signature}"}
+
+    # --- internals: every _method below runs under self._lock and records events in ctx ---
+
+    def _run(self, action):
+        ctx = _Ctx()
+        with self._lock:
+            result = action(ctx)
+        self._deliver(ctx.events)
+        return result
+
+    def _sweep_forever(self) -> None:
+        while not self._stopping.wait(1.0):
+            try:
+                ctx = _Ctx()
+                with self._lock:
+                    self._sweep(ctx)
+                self._deliver(ctx.events)
+            except Exception:
+                traceback.print_exc()
+
+    def _sweep(self, ctx: _Ctx) -> None:
+        for record in list(self._sessions.values()):
+            self._touch(ctx, record)
+
+    def _touch(self, ctx: _Ctx, record: _Session) -> None:
+        if record.obj["status"] == "open" and self.now() >= record.obj["expires_at"]:
+            self._expire(ctx, record, caller="clock")
+
+    def _session_record(self, ctx: _Ctx, session_id: str) -> _Session:
+        record = self._sessions.get(session_id)
+        if record is None:
+            raise _missing("checkout.session", session_id)
+        self._touch(ctx, record)
+        return record
+
+    def _event(self, ctx: _Ctx, type_: str, obj: dict, *, by_request: bool = True) -> None:
+        request_id, key = (ctx.request_id, ctx.idempotency_key) if by_request else (None, None)
+        event = {
+            "id": _new_id("evt_"),
+            "object": "event",
+            "api_version": stripe.api_version,
+            "created": self.now(),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
+            "pending_webhooks": 1 if self.webhook_url else 0,
+            "request": {"id": request_id, "idempotency_key": key},
+            "type": type_,
+        }
+        self._events.append(event)
+        ctx.events.append(copy.deepcopy(event))
+
+    def _deliver(self, events: list[dict]) -> None:
+        """POST each event, signed, to webhook_url. Never called with self._lock held: the site calls back."""
+        for event in events:
+            url = self.webhook_url
+            if not url:
+                continue
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise ValueError(f"webhook_url must be http(s): {url!r}")
+            body, headers = self.signed_payload(event)
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+            try:
+                with self._opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+                exc.close()
+            except (urllib.error.URLError, OSError):
+                status = 0
+            with self._lock:
+                self.deliveries.append((event["id"], status))
+            if self.verbose:
+                print(f"[stripe double] webhook {event['type']} {event['id']} -> {url}: {status}", file=sys.stderr)
+
+    def _render_session(self, record: _Session, expand: set[str]) -> dict:
+        obj = copy.deepcopy(record.obj)
+        if "payment_intent" in expand and obj["payment_intent"]:
+            obj["payment_intent"] = copy.deepcopy(self._payment_intents[obj["payment_intent"]])
+        if "line_items" in expand:
+            obj["line_items"] = _page(
+                copy.deepcopy(record.line_items), {"limit": "100"}, f"/v1/checkout/sessions/{obj['id']}/line_items"
+            )
+        return obj
+
+    def _create_session(self, ctx: _Ctx, params: dict) -> dict:
+        _no_unknown(
+            params,
+            {
+                "mode",
+                "customer_email",
+                "client_reference_id",
+                "metadata",
+                "expires_at",
+                "line_items",
+                "success_url",
+                "cancel_url",
+                "currency",
+                "expand",
+            },
+        )
+        expand = _expand(params, {"payment_intent", "line_items"})
+        mode = _require(params, "mode")
+        if mode != "payment":
+            raise StripeDoubleError(f"The Stripe test double supports only mode=payment, not {mode!r}.", param="mode")
+        success_url = _url(_require(params, "success_url"), "success_url")
+        cancel_url = _url(params["cancel_url"], "cancel_url") if params.get("cancel_url") else None
+        email = params.get("customer_email") or None
+        if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", _string(email, "customer_email")):
+            raise StripeDoubleError(f"Invalid email address: {email}", param="customer_email")
+        reference = params.get("client_reference_id") or None
+        if reference is not None and len(_string(reference, "client_reference_id")) > 200:
+            raise StripeDoubleError("client_reference_id must be at most 200 characters.", param="client_reference_id")
+        metadata = _metadata(params.get("metadata"))
+        currency = params.get("currency")
+        currency = _string(currency, "currency").lower() if currency else None
+
+        raw_items = _require(params, "line_items")
+        if not isinstance(raw_items, list):
+            raise StripeDoubleError("Invalid array", param="line_items")
+        created = self.now()
+        line_items = []
+        for index, raw in enumerate(raw_items):
+            path: list[str | int] = ["line_items", index]
+            if not isinstance(raw, dict):
+                raise StripeDoubleError("Invalid object", param=_param_name(path))
+            _no_unknown(raw, {"quantity", "price_data"})
+            quantity = _int(_require(raw, "quantity", path), _param_name([*path, "quantity"]), minimum=1)
+            price_data = raw.get("price_data")
+            if not isinstance(price_data, dict):
+                raise StripeDoubleError(
+                    f"Missing required param: {_param_name([*path, 'price_data'])} (the Stripe test double "
+                    "supports only price_data line items).",
+                    param=_param_name([*path, "price_data"]),
+                )
+            path = [*path, "price_data"]
+            _no_unknown(price_data, {"currency", "unit_amount", "product_data"})
+            item_currency = _string(_require(price_data, "currency", path), _param_name([*path, "currency"])).lower()
+            if not re.fullmatch(r"[a-z]{3}", item_currency):
+                raise StripeDoubleError(f"Invalid currency: {item_currency}", param=_param_name([*path, "currency"]))
+            unit_amount = _int(
+                _require(price_data, "unit_amount", path), _param_name([*path, "unit_amount"]), minimum=0
+            )
+            product_data = price_data.get("product_data")
+            if not isinstance(product_data, dict):
+                raise StripeDoubleError(
+                    f"Missing required param: {_param_name([*path, 'product_data'])}.",
+                    param=_param_name([*path, "product_data"]),
+                )
+            _no_unknown(product_data, {"name"})
+            name = _string(_require(product_data, "name", [*path, "product_data"]), "name")
+            currency = currency or item_currency
+            if item_currency != currency:
+                raise StripeDoubleError(
+                    "All line items must use the same currency as the Checkout Session.",
+                    param=_param_name([*path, "currency"]),
+                )
+            amount = unit_amount * quantity
+            line_items.append(
+                {
+                    "id": _new_id("li_"),
+                    "object": "item",
+                    "amount_subtotal": amount,
+                    "amount_total": amount,
+                    "currency": item_currency,
+                    "description": name,
+                    "price": {
+                        "id": _new_id("price_"),
+                        "object": "price",
+                        "created": created,
+                        "currency": item_currency,
+                        "livemode": False,
+                        "product": _new_id("prod_"),
+                        "type": "one_time",
+                        "unit_amount": unit_amount,
+                    },
+                    "quantity": quantity,
+                }
+            )
+        if not line_items:
+            raise StripeDoubleError("Missing required param: line_items.", param="line_items")
+        total = sum(item["amount_total"] for item in line_items)
+        if total <= 0:
+            raise StripeDoubleError(
+                "The Stripe test double supports only sessions with a positive total.", param="line_items"
+            )
+
+        if params.get("expires_at") not in (None, ""):
+            expires_at = _int(params["expires_at"], "expires_at")
+            if not MIN_EXPIRY_SECONDS <= expires_at - created <= MAX_EXPIRY_SECONDS:
+                raise StripeDoubleError(
+                    "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session "
+                    "creation.",
+                    param="expires_at",
+                )
+        else:
+            expires_at = created + MAX_EXPIRY_SECONDS
+
+        session_id = _new_id("cs_test_")
+        record = _Session(
+            obj={
+                "id": session_id,
+                "object": "checkout.session",
+                "amount_subtotal": total,
+                "amount_total": total,
+                "cancel_url": cancel_url,
+                "client_reference_id": reference,
+                "created": created,
+                "currency": currency,
+                "customer_email": email,
+                "expires_at": expires_at,
+                "livemode": False,
+                "metadata": metadata,
+                "mode": "payment",
+                "payment_intent": None,
+                "payment_status": "unpaid",
+                "status": "open",
+                "success_url": success_url,
+                "url": f"{self.public_url or self.base_url}/pay/{session_id}",
+            },
+            line_items=line_items,
+        )
+        self._sessions[session_id] = record
+        return self._render_session(record, expand)
+
+    def _expire(self, ctx: _Ctx, record: _Session, *, caller: str) -> None:
+        status = record.obj["status"]
+        if status != "open":
+            message = (
+                f"Only Checkout Sessions with a status in [open] can be expired. This session has a status of {status}."
+            )
+            raise StripeDoubleError(message, param=None if caller == "api" else "session")
+        record.obj.update(status="expired", url=None)
+        self._event(ctx, "checkout.session.expired", record.obj, by_request=caller == "api")
+
+    def _complete(self, ctx: _Ctx, session_id: str, outcome: str) -> None:
+        if outcome not in ("paid", "async_pending"):
+            raise StripeDoubleError("outcome must be paid or async_pending.", param="outcome")
+        record = self._session_record(ctx, session_id)
+        obj = record.obj
+        if obj["status"] != "open":
+            raise StripeDoubleError(
+                f"Only open Checkout Sessions can be completed; this session has a status of {obj['status']}.",
+                param="session",
+            )
+        paid = outcome == "paid"
+        payment_intent = {
+            "id": _new_id("pi_"),
+            "object": "payment_intent",
+            "amount": obj["amount_total"],
+            "amount_received": obj["amount_total"] if paid else 0,
+            "created": self.now(),
+            "currency": obj["currency"],
+            "latest_charge": _new_id("ch_"),
+            "livemode": False,
+            "metadata": {},
+            "status": "succeeded" if paid else "processing",
+        }
+        self._payment_intents[payment_intent["id"]] = payment_intent
+        self._refunded[payment_intent["id"]] = 0
+        obj.update(
+            status="complete",
+            payment_status="paid" if paid else "unpaid",
+            payment_intent=payment_intent["id"],
+            url=None,
+        )
+        self._event(ctx, "checkout.session.completed", obj)
+
+    def _async_result(self, ctx: _Ctx, session_id: str, outcome: str) -> None:
+        if outcome not in ("succeeded", "failed"):
+            raise StripeDoubleError("outcome must be succeeded or failed.", param="outcome")
+        record = self._session_record(ctx, session_id)
+        obj = record.obj
+        payment_intent = self._payment_intents.get(obj["payment_intent"] or "")
+        if obj["status"] != "complete" or obj["payment_status"] != "unpaid" or payment_intent is None:
+            raise StripeDoubleError(
+                "Only a completed, unpaid (async pending) Checkout Session can get an async payment result; "
+                f"this session has status {obj['status']} and payment_status {obj['payment_status']}.",
+                param="session",
+            )
+        if payment_intent["status"] != "processing":
+            raise StripeDoubleError(
+                f"The async payment of this session has already settled ({payment_intent['status']}).",
+                param="session",
+            )
+        if outcome == "succeeded":
+            payment_intent.update(status="succeeded", amount_received=payment_intent["amount"])
+            obj["payment_status"] = "paid"
+            self._event(ctx, "checkout.session.async_payment_succeeded", obj)
+        else:
+            payment_intent["status"] = "requires_payment_method"
+            self._event(ctx, "checkout.session.async_payment_failed", obj)
+
+    def _create_refund(self, ctx: _Ctx, params: dict) -> dict:
+        _no_unknown(params, {"payment_intent", "amount", "reason", "metadata", "expand"})
+        _expand(params, set())
+        pi_id = _string(_require(params, "payment_intent"), "payment_intent")
+        payment_intent = self._payment_intents.get(pi_id)
+        if payment_intent is None:
+            raise StripeDoubleError(
+                f"No such payment_intent: '{pi_id}'", status=404, code="resource_missing", param="payment_intent"
+            )
+        reason = params.get("reason") or None
+        if reason is not None and reason not in REFUND_REASONS:
+            raise StripeDoubleError(
+                f"Invalid reason: must be one of {', '.join(REFUND_REASONS[:-1])}, or {REFUND_REASONS[-1]}",
+                param="reason",
+            )
+        metadata = _metadata(params.get("metadata"))
+        if payment_intent["status"] != "succeeded":
+            raise StripeDoubleError(
+                f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.", param="payment_intent"
+            )
+        remaining = payment_intent["amount"] - self._refunded[pi_id]
+        if remaining <= 0:
+            raise StripeDoubleError(
+                f"Charge {payment_intent['latest_charge']} has already been refunded.", code="charge_already_refunded"
+            )
+        amount = remaining if params.get("amount") in (None, "") else _int(params["amount"], "amount", minimum=1)
+        if amount > remaining:
+            currency = payment_intent["currency"]
+            raise StripeDoubleError(
+                f"Refund amount ({_money(amount, currency)}) is greater than unrefunded amount on charge "
+                f"({_money(remaining, currency)})",
+                param="amount",
+            )
+        self._refunded[pi_id] += amount
+        refund = {
+            "id": _new_id("re_"),
+            "object": "refund",
+            "amount": amount,
+            "created": self.now(),
+            "currency": payment_intent["currency"],
+            "metadata": metadata,
+            "payment_intent": pi_id,
+            "reason": reason,
+            "status": "succeeded",
+        }
+        self._refunds[refund["id"]] = refund
+        self._event(ctx, "refund.created", refund)
+        return copy.deepcopy(refund)
+
+    # --- the HTTP API, called by _Handler ---
+
+    def _api(self, method: str, path: str, params: dict, ctx: _Ctx) -> dict:
+        """Route one /v1 request (under the lock); return the JSON body or raise StripeDoubleError."""
+        self._sweep(ctx)
+        parts = path.strip("/").split("/")[1:]  # without "v1"
+        match (method, parts):
+            case ("POST", ["checkout", "sessions"]):
+                return self._create_session(ctx, params)
+            case ("GET", ["checkout", "sessions", session_id]):
+                _no_unknown(params, {"expand"})
+                expand = _expand(params, {"payment_intent", "line_items"})
+                return self._render_session(self._session_record(ctx, session_id), expand)
+            case ("POST", ["checkout", "sessions", session_id, "expire"]):
+                _no_unknown(params, {"expand"})
+                expand = _expand(params, {"payment_intent", "line_items"})
+                record = self._session_record(ctx, session_id)
+                self._expire(ctx, record, caller="api")
+                return self._render_session(record, expand)
+            case ("GET", ["checkout", "sessions", session_id, "line_items"]):
+                _no_unknown(params, {"limit", "starting_after", "ending_before"})
+                record = self._session_record(ctx, session_id)
+                return _page(copy.deepcopy(record.line_items), params, f"/v1/checkout/sessions/{session_id}/line_items")
+            case ("GET", ["payment_intents", pi_id]):
+                _no_unknown(params, {"expand"})
+                _expand(params, set())
+                if pi_id not in self._payment_intents:
+                    raise _missing("payment_intent", pi_id)
+                return copy.deepcopy(self._payment_intents[pi_id])
+            case ("POST", ["refunds"]):
+                return self._create_refund(ctx, params)
+            case ("GET", ["refunds", refund_id]):
+                _no_unknown(params, {"expand"})
+                _expand(params, set())
+                if refund_id not in self._refunds:
+                    raise _missing("refund", refund_id)
+                return copy.deepcopy(self._refunds[refund_id])
+            case ("GET", ["events"]):
+                _no_unknown(params, {"type", "limit", "starting_after", "ending_before"})
+                wanted = params.get("type")
+                events = [e for e in reversed(self._events) if _type_matches(e["type"], wanted)]
+                return _page(copy.deepcopy(events), params, "/v1/events")
+            case ("GET", ["events", event_id]):
+                _no_unknown(params, {"expand"})
+                _expand(params, set())
+                for event in self._events:
+                    if event["id"] == event_id:
+                        return copy.deepcopy(event)
+                raise _missing("event", event_id)
+        raise StripeDoubleError(
+            f"Unrecognized request URL ({method}: {path}). The Stripe test double serves only the endpoints listed "
+            "in tickets/stripe_double.py.",
+            status=404,
+        )
+
+    def _handle_v1(self, method: str, path: str, params: dict, idempotency_key: str | None) -> tuple[int, bytes, dict]:
+        ctx = _Ctx(request_id=_new_id("req_"), idempotency_key=idempotency_key if method == "POST" else None)
+        headers = {"Request-Id": ctx.request_id, "Stripe-Version": stripe.api_version}
+        with self._lock:
+            fingerprint = (method, path, json.dumps(params, sort_keys=True))
+            if ctx.idempotency_key:
+                stored = self._idempotency.get(ctx.idempotency_key)
+                if stored is not None:
+                    if stored[0] != fingerprint:
+                        error = StripeDoubleError(
+                            "Keys for idempotent requests can only be used with the same parameters they were first "
+                            f"used with. Try using a key other than '{ctx.idempotency_key}' if you meant to execute "
+                            "a different request.",
+                            type="idempotency_error",
+                        )
+                        return 400, json.dumps(error.body()).encode(), headers
+                    return stored[1], stored[2], {**headers, "Idempotent-Replayed": "true"}
+            try:
+                status, body = 200, json.dumps(self._api(method, path, params, ctx)).encode()
+            except StripeDoubleError as error:
+                status, body = error.status, json.dumps(error.body()).encode()
+            if ctx.idempotency_key and status == 200:  # like Stripe: a request refused by validation isn't saved
+                self._idempotency[ctx.idempotency_key] = (fingerprint, status, body)
+        self._deliver(ctx.events)
+        return status, body, headers
+
+
+def _type_matches(event_type: str, wanted: str | None) -> bool:
+    if not wanted:
+        return True
+    if wanted.endswith("*"):
+        return event_type.startswith(wanted[:-1])
+    return event_type == wanted
+
+
+def _mask_key(key: str) -> str:
+    if len(key) <= 12:
+        return key[:3] + "*" * max(len(key) - 3, 0)
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+# --- the test payment page ---
+
+_CSS = """
+*{box-sizing:border-box}
+body{margin:0;font:1.125rem/1.5 system-ui,sans-serif;color:#111;background:#fff}
+.banner{margin:0;padding:1rem 1.5rem;background:#ffd400;color:#111;font-size:1.5rem;font-weight:700;
+border-bottom:4px solid #111}
+main{max-width:36rem;margin:0 auto;padding:1.5rem}
+table{width:100%;border-collapse:collapse;margin:1rem 0}
+caption{text-align:left;font-weight:700}
+th,td{text-align:left;padding:.5rem;border-bottom:1px solid #666}
+td.amount,th.amount{text-align:right}
+.total{font-size:1.375rem;font-weight:700}
+form{display:inline-block;margin:1rem 1rem 0 0}
+button{font:inherit;font-weight:700;padding:.75rem 1.5rem;border-radius:.375rem;cursor:pointer}
+.pay{background:#0b3d91;color:#fff;border:2px solid #0b3d91}
+.cancel{background:#fff;color:#111;border:2px solid #111}
+button:focus-visible,a:focus-visible{outline:3px solid #b30059;outline-offset:3px}
+a{color:#0b3d91}
+""".strip()
+_CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+_CSP = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; base-uri 'none'; frame-ancestors 'none'"
+
+
+def _html_page(title: str, body: str) -> bytes:
+    return f"""<!doctype html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(title)} — Stripe test double</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<p class="banner" role="note">{html.escape(BANNER)}</p>
+<main>
+{body}
+</main>
+</body>
+</html>
+""".encode()
+
+
+def _success_url(obj: dict) -> str:
+    return obj["success_url"].replace("{CHECKOUT_SESSION_ID}", obj["id"])
+
+
+def _pay_page(double: StripeDouble, record: _Session) -> tuple[int, bytes]:
+    obj = record.obj
+    esc = html.escape
+    total = _money(obj["amount_total"], obj["currency"])
+    if obj["status"] == "expired":
+        back = f'<p><a href="{esc(obj["cancel_url"])}">Back to the shop</a></p>' if obj["cancel_url"] else ""
+        body = f"<h1>This payment has expired</h1>\n<p>This checkout session expired. No payment was taken.</p>{back}"
+        return 200, _html_page("Payment expired", body)
+    if obj["status"] == "complete":
+        if obj["payment_status"] == "paid":
+            heading, text = "Already paid", f"This checkout session has already been paid ({esc(total)})."
+        else:
+            heading, text = "Payment processing", "This checkout session is complete; its payment is processing."
+        body = f'<h1>{heading}</h1>\n<p>{text}</p>\n<p><a href="{esc(_success_url(obj))}">Back to the shop</a></p>'
+        return 200, _html_page(heading, body)
+    rows = "\n".join(
+        f"<tr><td>{esc(item['description'] or '')}</td><td>{item['quantity']}</td>"
+        f'<td class="amount">{esc(_money(item["amount_total"], item["currency"]))}</td></tr>'
+        for item in record.line_items
+    )
+    action = esc(f"{double.public_url or double.base_url}/pay/{obj['id']}")
+    email = f"<p>Receipt email: {esc(obj['customer_email'])}</p>" if obj["customer_email"] else ""
+    body = f"""<h1>Pay {esc(total)}</h1>
+<table>
+<caption>What you are paying for</caption>
+<thead><tr><th scope="col">Item</th><th scope="col">Quantity</th><th scope="col" class="amount">Amount</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+<p class="total">Total: {esc(total)}</p>
+{email}
+<form method="post" action="{action}"><input type="hidden" name="action" value="pay">
+<button type="submit" class="pay">Pay {esc(total)}</button></form>
+<form method="post" action="{action}"><input type="hidden" name="action" value="cancel">
+<button type="submit" class="cancel">Cancel</button></form>"""
+    return 200, _html_page(f"Test payment: {total}", body)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "StripeDouble/1"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def double(self) -> StripeDouble:
+        return self.server.double  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.double.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _form(self, body: bytes) -> dict[str, Any]:
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            data = json.loads(body or b"{}")
+            if not isinstance(data, dict):
+                raise StripeDoubleError("The JSON body must be an object.")
+            return data
+        return parse_params(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+
+    def _dispatch(self, method: str) -> None:
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            if path.startswith("/v1/"):
+                self._v1(method, path, split.query, body)
+            elif path.startswith("/_test/") and method == "POST":
+                self._control(path, self._form(body))
+            elif path.startswith("/pay/") and method in ("GET", "POST"):
+                self._pay(method, path.removeprefix("/pay/"), body)
+            else:
+                self._json(404, StripeDoubleError(f"Unrecognized request URL ({method}: {path}).", status=404).body())
+        except StripeDoubleError as error:
+            self._json(error.status, error.body())
+        except Exception as exc:
+            traceback.print_exc()
+            self._json(500, {"error": {"type": "api_error", "message": f"Stripe test double bug: {exc!r}"}})
+
+    def _v1(self, method: str, path: str, query: str, body: bytes) -> None:
+        auth = self.headers.get("Authorization", "")
+        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        if not key.startswith("sk_test_"):
+            message = (
+                f"Invalid API Key provided: {_mask_key(key)}"
+                if key
+                else "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+            )
+            self._json(401, StripeDoubleError(message, status=401).body())
+            return
+        raw = query if method == "GET" else body.decode()
+        params = parse_params(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+        status, payload, headers = self.double._handle_v1(method, path, params, self.headers.get("Idempotency-Key"))
+        self._send(status, payload, "application/json", headers)
+
+    def _control(self, path: str, form: dict[str, Any]) -> None:
+        double = self.double
+        parts = path.strip("/").split("/")[1:]  # without "_test"
+        match parts:
+            case ["checkout", "sessions", session_id, "complete"]:
+                double.complete(session_id, outcome=str(form.get("outcome") or "paid"))
+            case ["checkout", "sessions", session_id, "async_result"]:
+                double.async_result(session_id, outcome=str(form.get("outcome") or ""))
+            case ["checkout", "sessions", session_id, "expire"]:
+                double.expire_now(session_id)
+            case ["clock", "advance"]:
+                double.advance_clock(_int(form.get("seconds", ""), "seconds"))
+                self._json(200, {"now": double.now(), "clock_offset_seconds": double.clock_offset_seconds})
+                return
+            case _:
+                raise StripeDoubleError(f"Unrecognized test control: POST {path}", status=404)
+        self._json(200, double.session(session_id))
+
+    def _pay(self, method: str, session_id: str, body: bytes) -> None:
+        double = self.double
+        headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
+        try:
+            record = double._run(lambda ctx: double._session_record(ctx, session_id))
+        except StripeDoubleError:
+            page = _html_page("Unknown payment", "<h1>Unknown payment</h1>\n<p>There is no such checkout session.</p>")
+            self._send(404, page, "text/html; charset=utf-8", headers)
+            return
+        if method == "POST":
+            action = urllib.parse.parse_qs(body.decode()).get("action", [""])[0]
+            if action == "pay" and record.obj["status"] == "open":
+                try:
+                    double.complete(session_id, outcome="paid")
+                except StripeDoubleError:
+                    pass  # it stopped being open meanwhile: show the page, which says why
+                else:
+                    self._send(303, b"", "text/plain", {**headers, "Location": _success_url(record.obj)})
+                    return
+            elif action == "cancel" and record.obj["status"] == "open" and record.obj["cancel_url"]:
+                self._send(303, b"", "text/plain", {**headers, "Location": record.obj["cancel_url"]})
+                return
+            elif action not in ("pay", "cancel"):
+                page = _html_page("Bad request", "<h1>Bad request</h1>\n<p>Choose Pay or Cancel.</p>")
+                self._send(400, page, "text/html; charset=utf-8", headers)
+                return
+        with double._lock:
+            status, page = _pay_page(double, record)
+        self._send(status, page, "text/html; charset=utf-8", headers)
