@@ -11,6 +11,8 @@ time (and again whenever the lock file changes).
 import hashlib
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import venv
@@ -52,15 +54,49 @@ def ensure_axe() -> None:
     run("npm", "ci", "--no-audit", "--no-fund", "--silent")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_stripe_double(env: dict) -> subprocess.Popen | None:
+    """Without real Stripe keys, payments go to the local Stripe test double and its test payment page."""
+    if env.get("STRIPE_SECRET_KEY"):
+        return None
+    port = free_port()
+    env.update(
+        {
+            "STRIPE_SECRET_KEY": "sk_test_local_double",  # test keys for a server on this machine only
+            "STRIPE_WEBHOOK_SECRET": "whsec_local_double",
+            "STRIPE_API_BASE": f"http://127.0.0.1:{port}",
+        }
+    )
+    say(f"No STRIPE_SECRET_KEY: payments go to the Stripe test double on http://127.0.0.1:{port}")
+    webhook = f"{env['SITE_URL']}/stripe/webhook/"
+    command = [PYTHON, "manage.py", "stripe_double", "--port", str(port), "--webhook-url", webhook]
+    return subprocess.Popen([str(arg) for arg in command], cwd=ROOT, env=env)
+
+
 def serve() -> None:
     env = {**os.environ}
     env.setdefault("DJANGO_DEBUG", "1")
+    env.setdefault("SITE_URL", "http://127.0.0.1:8000")
     manage = (PYTHON, "manage.py")
     run(*manage, "migrate", "--no-input", "-v", "0", env=env)
     run(*manage, "load_demo", env=env)
-    say("Netroots is at http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/). Ctrl+C stops it.")
-    os.chdir(ROOT)
-    os.execve(PYTHON, [str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"], env)
+    children = [child for child in [start_stripe_double(env)] if child]
+    say("Netroots is at http://127.0.0.1:8000 (admin: /admin/). Emails print here. Ctrl+C stops it.")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `kill` also stops the children
+    try:
+        children.append(subprocess.Popen([str(PYTHON), "manage.py", "runserver", "127.0.0.1:8000"], cwd=ROOT, env=env))
+        children[-1].wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(timeout=10)
 
 
 def test(pytest_args: list[str]) -> None:

@@ -183,5 +183,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"stripe": {"level": "WARNING"}},  # it logs every request at INFO
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},  # not twice via root
+        "stripe": {"level": "WARNING"},  # it logs every request at INFO
+    },
 }
