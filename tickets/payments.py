@@ -6,15 +6,18 @@ instead of api.stripe.com. We read only the fields the double also returns (see 
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
 from tickets.exceptions import PaymentError
 
 logger = logging.getLogger(__name__)
 
+STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor is 30; two more for clock skew
 STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
 
 
@@ -72,6 +75,16 @@ def _session(session: stripe.checkout.Session) -> CheckoutSession:
     )
 
 
+def _session_expiry(hold_expires_at: datetime) -> datetime:
+    """When the Checkout Session should expire: with the hold, but never sooner than Stripe allows.
+
+    Stripe refuses an expires_at under 30 minutes ahead, and a 30-minute hold is a few seconds short of
+    that by the time its session is made. A session that outlives its hold is harmless:
+    release_expired_holds expires the session before it frees the seats.
+    """
+    return max(hold_expires_at, timezone.now() + STRIPE_MIN_SESSION_LIFETIME)
+
+
 def create_checkout_session(order, *, success_url: str, cancel_url: str) -> CheckoutSession:
     """One Checkout Session for exactly the order's amount; retrying the same order gets the same session."""
     params = {
@@ -79,7 +92,7 @@ def create_checkout_session(order, *, success_url: str, cancel_url: str) -> Chec
         "customer_email": order.buyer_email,
         "client_reference_id": str(order.pk),
         "metadata": {"order_id": str(order.pk), "order_reference": order.reference},
-        "expires_at": int(order.hold_expires_at.timestamp()),
+        "expires_at": int(_session_expiry(order.hold_expires_at).timestamp()),
         "line_items": [
             {
                 "quantity": order.quantity,

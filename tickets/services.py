@@ -52,7 +52,7 @@ def reserve_tickets(
         left = seats_left(event)
         if left < quantity:
             raise SoldOut(
-                "Sorry, Netroots UK is sold out."
+                f"Sorry, {event.name} is sold out."
                 if left == 0
                 else f"Sorry, only {left} ticket{'s' if left != 1 else ''} left. Please choose fewer."
             )

@@ -1,6 +1,7 @@
 """The ticket flow against the Stripe test double: reserve, pay, webhooks, success and cancel pages."""
 
 import io
+import time
 
 import pytest
 from django.core import mail
@@ -25,7 +26,9 @@ def test_reserving_creates_a_checkout_session_for_exactly_the_order(client, stri
     assert session["client_reference_id"] == str(order.pk)
     assert session["metadata"]["order_reference"] == order.reference
     assert session["customer_email"] == "grace@example.com"
-    assert session["expires_at"] == int(order.hold_expires_at.timestamp())
+    # With the hold, but never under Stripe's 30-minute floor (the default hold is exactly 30 minutes).
+    assert session["expires_at"] >= int(order.hold_expires_at.timestamp())
+    assert 30 * 60 < session["expires_at"] - time.time() <= 32 * 60
     assert session["success_url"].endswith("/tickets/checkout/success/?session_id={CHECKOUT_SESSION_ID}")
     assert order.status == OrderStatus.PENDING
 

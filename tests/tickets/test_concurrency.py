@@ -1,0 +1,104 @@
+"""Many buyers and many deliveries at once, over real HTTP against a live server with its own threads.
+
+Runs on whichever database the suite uses (SQLite by default, PostgreSQL with DATABASE_URL, as CI does both).
+"""
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from django.core import mail
+
+from tests.factories import EventFactory
+from tests.tickets.helpers import WEBHOOK, last_event
+from tickets import services
+from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BUYERS = 40
+SEATS = 10
+
+
+def _form_session(base_url: str) -> tuple[requests.Session, str]:
+    """A browser that has loaded the form: its CSRF cookie and token."""
+    browser = requests.Session()
+    page = browser.get(f"{base_url}/tickets/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return browser, token
+
+
+def test_forty_simultaneous_buyers_get_exactly_ten_seats_and_thirty_clear_sold_out_answers(live_server, stripe_double):
+    event = EventFactory(capacity=SEATS, per_order_limit=4)
+    browsers = [_form_session(live_server.url) for _ in range(BUYERS)]
+    start = threading.Barrier(BUYERS)
+
+    def buy(number: int) -> requests.Response:
+        browser, token = browsers[number]
+        form = {
+            "csrfmiddlewaretoken": token,
+            "quantity": 1,
+            "buyer_name": f"Buyer {number}",
+            "buyer_email": f"buyer{number}@example.com",
+        }
+        start.wait(timeout=30)
+        return browser.post(f"{live_server.url}/tickets/", data=form, allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=BUYERS) as pool:
+        responses = list(pool.map(buy, range(BUYERS)))
+
+    statuses = sorted(response.status_code for response in responses)
+    held = [response for response in responses if response.status_code == 302]
+    refused = [response for response in responses if response.status_code == 409]
+    assert (len(held), len(refused)) == (SEATS, BUYERS - SEATS), statuses
+    assert all("/pay/cs_test_" in response.headers["Location"] for response in held)
+    answers = {re.search(r'class="alert[^"]*">([^<]*)<', response.text).group(1) for response in refused}
+    assert answers == {f"Sorry, {event.name} is sold out."}
+    orders = Order.objects.filter(event=event)
+    assert orders.count() == SEATS
+    assert all(order.status == OrderStatus.PENDING and order.stripe_checkout_session_id for order in orders)
+    assert services.seats_left(event) == 0
+
+
+def test_the_same_payment_webhook_delivered_ten_times_at_once_confirms_once_and_emails_once(
+    live_server, stripe_double, settings
+):
+    settings.SITE_URL = live_server.url
+    EventFactory(capacity=SEATS)
+    browser, token = _form_session(live_server.url)
+    browser.post(
+        f"{live_server.url}/tickets/",
+        data={"csrfmiddlewaretoken": token, "quantity": 2, "buyer_name": "Ada", "buyer_email": "ada@example.com"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    order = Order.objects.get()
+    stripe_double.complete(order.stripe_checkout_session_id)
+    completed = last_event(stripe_double, "checkout.session.completed")
+    success_page = f"{live_server.url}/tickets/checkout/success/?session_id={order.stripe_checkout_session_id}"
+    start = threading.Barrier(11)
+
+    def deliver_webhook(_: int) -> int:
+        body, headers = stripe_double.signed_payload(completed)
+        start.wait(timeout=30)
+        return requests.post(f"{live_server.url}{WEBHOOK}", data=body, headers=headers, timeout=60).status_code
+
+    def open_success_page() -> int:
+        start.wait(timeout=30)
+        return browser.get(success_page, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=11) as pool:
+        page = pool.submit(open_success_page)
+        statuses = list(pool.map(deliver_webhook, range(10)))
+
+    assert statuses == [200] * 10
+    assert page.result() == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.tickets.count() == 2
+    assert OrderLog.objects.filter(order=order, to_status=OrderStatus.PAID).count() == 1
+    assert StripeEvent.objects.filter(stripe_event_id=completed["id"]).count() == 1
+    assert Email.objects.filter(order=order).count() == 1
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
