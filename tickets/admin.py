@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import admin, messages
 from django.utils.translation import ngettext
 
@@ -5,6 +7,8 @@ from tickets import emails, services
 from tickets.exceptions import PaymentError
 from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent, Ticket
 from tickets.templatetags.money import pounds
+
+SHORT_TICKET_REFERENCE = re.compile(r"^\s*([A-Za-z0-9]{4})-([A-Za-z0-9]{4})\s*$")  # "ABCD-EFGH", as printed
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -97,23 +101,34 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description="Refund selected paid orders (through Stripe, emails the buyer)")
     def refund(self, request, queryset) -> None:
         done = 0
-        for order in queryset.filter(status=OrderStatus.PAID):
+        for order in queryset:
+            if order.status != OrderStatus.PAID:
+                refusal = _not_paid(order, "is not refunded") + ", and only paid orders can be refunded."
+                self.message_user(request, refusal, messages.WARNING)
+                continue
             try:
-                services.refund_order(order_id=order.pk)
-                done += 1
+                if services.refund_order(order_id=order.pk).status == OrderStatus.REFUNDED:
+                    done += 1
             except PaymentError as exc:
                 self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
         self.message_user(request, ngettext("%d order refunded.", "%d orders refunded.", done) % done)
 
     @admin.action(description="Resend the confirmation email")
     def resend_confirmation(self, request, queryset) -> None:
+        for order in queryset.exclude(status=OrderStatus.PAID):
+            self.message_user(request, _not_paid(order, "gets no confirmation") + ", not paid.", messages.WARNING)
         sent = failed = 0
-        for email in Email.objects.filter(order__in=queryset, kind=Email.Kind.CONFIRMATION):
+        paid = queryset.filter(status=OrderStatus.PAID)
+        for email in Email.objects.filter(order__in=paid, kind=Email.Kind.CONFIRMATION):
             if emails.send(email.pk, again=True):
                 sent += 1
             else:
                 failed += 1
         self.message_user(request, f"{sent} sent, {failed} failed (see each order's emails).")
+
+
+def _not_paid(order: Order, what: str) -> str:
+    return f"{order.reference} {what}: it is “{order.get_status_display()}”"
 
 
 @admin.register(Ticket)
@@ -126,6 +141,12 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also find a ticket by the short reference its holder sees in the email and on the booking page."""
+        if match := SHORT_TICKET_REFERENCE.match(search_term):
+            return queryset.filter(reference__startswith="".join(match.groups()).upper()), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(StripeEvent)

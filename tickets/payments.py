@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -18,6 +19,7 @@ from tickets.exceptions import PaymentError
 logger = logging.getLogger(__name__)
 
 STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor is 30; two more for clock skew
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
 
 
@@ -56,6 +58,14 @@ def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
 
 def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+def checkout_origin() -> str:
+    """Where create_checkout_session's URL sends the buyer: Stripe Checkout, or the server at STRIPE_API_BASE."""
+    if not settings.STRIPE_API_BASE:
+        return STRIPE_CHECKOUT_ORIGIN
+    parts = urlsplit(settings.STRIPE_API_BASE)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _session(session: stripe.checkout.Session) -> CheckoutSession:

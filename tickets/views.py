@@ -1,10 +1,12 @@
 import contextlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,6 +20,8 @@ from tickets.models import Order, OrderStatus
 
 SESSION_KEY = "netroots_orders"  # references of orders made in this browser
 WEBHOOK_MAX_BYTES = 64 * 1024
+CONFIRMING_REFRESH_SECONDS = 3
+CONFIRMING_REFRESH_FOR = timedelta(minutes=10)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -60,7 +64,11 @@ def reserve(request: HttpRequest) -> HttpResponse:
         "seats_left": services.seats_left(event),
         "sales_problem": services.sales_problem(event),
     }
-    return render(request, "tickets/reserve.html", context, status=status)
+    response = render(request, "tickets/reserve.html", context, status=status)
+    # The form's POST is answered with a redirect to Stripe Checkout, and browsers hold redirects after a
+    # form submission to CSP's form-action too: allow Checkout's origin on this page only (django-csp).
+    response._csp_update = {"form-action": [payments.checkout_origin()]}
+    return response
 
 
 def _order_or_404(reference: str, secret: str) -> Order:
@@ -102,8 +110,14 @@ def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpRe
 @never_cache
 def order_detail(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     order = _order_or_404(reference, secret)
-    context = {"order": order, "event": order.event, "tickets": order.tickets.all()}
-    return _private(render(request, "tickets/order_detail.html", context))
+    # While a payment is being confirmed the page reloads itself, without JavaScript, through the Refresh
+    # header (a meta refresh fails WCAG 2.2.1), and only for the first minutes; after that, "Check again".
+    refreshing = order.status == OrderStatus.PENDING and timezone.now() - order.created_at < CONFIRMING_REFRESH_FOR
+    context = {"order": order, "event": order.event, "tickets": order.tickets.all(), "refreshing": refreshing}
+    response = render(request, "tickets/order_detail.html", context)
+    if refreshing:
+        response["Refresh"] = str(CONFIRMING_REFRESH_SECONDS)
+    return _private(response)
 
 
 def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
