@@ -154,6 +154,7 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        permissions = [("check_in_ticket", "Can check in tickets at the door")]
 
     def __str__(self) -> str:
         return f"{self.attendee_name} ({self.order.reference})"
