@@ -151,6 +151,9 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # another Stripe-compat
 # Per client address, counted in the shared cache; empty turns a limit off (load tests).
 RESERVATION_RATE_LIMIT = os.environ.get("RESERVATION_RATE_LIMIT", "10/m")
 FIND_BOOKING_RATE_LIMIT = os.environ.get("FIND_BOOKING_RATE_LIMIT", "5/m")
+# How many proxies in front of the site add to X-Forwarded-For (the TLS-terminating one: 1). With 0, a
+# client is its REMOTE_ADDR; behind a proxy that would put every buyer in one rate-limit bucket.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # A strict policy: no inline script or style anywhere, every asset from this site.
 CONTENT_SECURITY_POLICY = {
