@@ -1,7 +1,10 @@
 """iCalendar (.ics) files for sessions and for the whole event, built with the icalendar library."""
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.utils import timezone
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
@@ -18,7 +21,7 @@ def _ics(*, uid: str, summary: str, starts_at: datetime, ends_at: datetime, loca
     entry.add("summary", summary)
     entry.add("dtstart", starts_at)
     entry.add("dtend", ends_at)
-    entry.add("dtstamp", starts_at)  # stable, so the same file for the same data
+    entry.add("dtstamp", timezone.now())  # when this file was made (RFC 5545, no METHOD)
     entry.add("location", location)
     entry.add("description", description)
     if url:
@@ -27,11 +30,16 @@ def _ics(*, uid: str, summary: str, starts_at: datetime, ends_at: datetime, loca
     return calendar.to_ical()
 
 
+def _uid(kind: str, pk: int) -> str:
+    """Globally unique and stable, so a calendar updates its entry when the file is imported again."""
+    return f"{kind}-{pk}@{urlsplit(settings.SITE_URL).hostname or 'netroots'}"
+
+
 def session_ics(session: Session, *, url: str) -> bytes:
     event = session.event
     speakers = ", ".join(speaker.name for speaker in session.ordered_speakers)
     return _ics(
-        uid=f"session-{session.pk}@netroots",
+        uid=_uid("session", session.pk),
         summary=f"{session.title} ({event.name})",
         starts_at=session.starts_at,
         ends_at=session.ends_at,
@@ -43,7 +51,7 @@ def session_ics(session: Session, *, url: str) -> bytes:
 
 def event_ics(event: Event, *, url: str = "") -> bytes:
     return _ics(
-        uid=f"event-{event.pk}@netroots",
+        uid=_uid("event", event.pk),
         summary=event.name,
         starts_at=event.starts_at,
         ends_at=event.ends_at,

@@ -22,7 +22,7 @@ EVENT = {
         "in video, email, data, fundraising and digital security, and argue about "
         "where the movement should go next.\n\n"
         "Tickets cost £5 and cover the whole day, including tea, coffee and a light "
-        "lunch. Some workshops have limited places, so please book those early."
+        "lunch. Some workshops have limited places: first come, first served on the day, so arrive in good time."
     ),
     "venue": "Holborn Assembly Rooms",
     "address": "40 Theobalds Road, London WC1X 8NW",

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from icalendar import Calendar
 
 from events.models import Session
@@ -180,6 +181,15 @@ def test_session_calendar_file_has_the_right_times(client):
     assert str(entry["summary"]).startswith("Data for campaigners")
     assert entry.decoded("dtstart") == session.starts_at
     assert entry.decoded("dtend") == session.ends_at
+    assert str(entry["uid"]) == f"session-{session.pk}@testserver"  # the site's host: unique across calendars
+    assert abs((entry.decoded("dtstamp") - timezone.now()).total_seconds()) < 60  # when the file was made
+
+
+def test_session_page_links_to_tickets_and_gives_the_year(client):
+    session = SessionFactory()
+    body = client.get(session.get_absolute_url()).content.decode()
+    assert 'href="/tickets/"' in body
+    assert session.starts_at.strftime("%Y") in body.split("<dt>When</dt>")[1].split("</dd>")[0]
 
 
 def test_pages_are_gzipped_for_clients_that_ask(client):
