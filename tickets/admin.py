@@ -2,11 +2,15 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from tickets import checkin, emails, reports, services
@@ -15,6 +19,24 @@ from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent, Tic
 from tickets.templatetags.money import pounds
 
 SHORT_TICKET_REFERENCE = re.compile(r"^\s*([A-Za-z0-9]{4})-([A-Za-z0-9]{4})\s*$")  # "ABCD-EFGH", as printed
+ADMIN_TIME = "j M Y, H:i"  # "7 Jun 2025, 14:05": the en-GB locale would say "7:21 a.m."
+
+
+def local_time(field: str, label: str):
+    """An admin display method showing a datetime field in London time, 24-hour.
+
+    Display methods rather than a formats module, because the locale's DATETIME_FORMAT can only be
+    replaced through the FORMAT_MODULE_PATH setting.
+    """
+
+    @admin.display(description=label, ordering=field)
+    def display(model_admin, obj) -> str:
+        value = getattr(obj, field)
+        if value is None:
+            return model_admin.get_empty_value_display()
+        return date_format(timezone.localtime(value), ADMIN_TIME)
+
+    return display
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -30,26 +52,35 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TicketInline(ReadOnlyInline):
     model = Ticket
-    fields = ["attendee_name", "reference", "checked_in_at"]
+    fields = ["attendee_name", "ticket", "checked_in"]
     readonly_fields = fields
+    checked_in = local_time("checked_in_at", "Checked in")
+
+    @admin.display(description="Ticket")
+    def ticket(self, ticket: Ticket) -> str:
+        return ticket.short_reference  # what the attendee sees, and reads out at the door
 
 
 class EmailInline(ReadOnlyInline):
     model = Email
-    fields = ["kind", "created_at", "sent_at", "attempts", "last_error"]
+    fields = ["kind", "queued", "sent", "attempts", "last_error"]
     readonly_fields = fields
+    queued = local_time("created_at", "Queued")
+    sent = local_time("sent_at", "Sent")
 
 
 class StripeEventInline(ReadOnlyInline):
     model = StripeEvent
-    fields = ["received_at", "type", "stripe_event_id", "outcome"]
+    fields = ["received", "type", "stripe_event_id", "outcome"]
     readonly_fields = fields
+    received = local_time("received_at", "Received")
 
 
 class OrderLogInline(ReadOnlyInline):
     model = OrderLog
-    fields = ["at", "from_status", "to_status", "note"]
+    fields = ["when", "from_status", "to_status", "note"]
     readonly_fields = fields
+    when = local_time("at", "When")
 
 
 class EmailProblemFilter(admin.SimpleListFilter):
@@ -67,39 +98,64 @@ class EmailProblemFilter(admin.SimpleListFilter):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["reference", "buyer_name", "buyer_email", "quantity", "total", "status", "created_at", "paid_at"]
+    list_display = ["reference", "buyer_name", "buyer_email", "quantity", "total", "status", "created", "paid"]
     list_filter = ["status", EmailProblemFilter, "event"]
     search_fields = ["reference", "buyer_name", "buyer_email", "tickets__attendee_name", "tickets__reference"]
     date_hierarchy = "created_at"
     inlines = [TicketInline, EmailInline, StripeEventInline, OrderLogInline]
     actions = ["refund", "resend_confirmation", "export_attendees"]
-    fields = [
+    fieldsets = [
+        (None, {"fields": ["reference", "event", "status"]}),
+        ("Buyer", {"fields": ["buyer_name", "buyer_email"]}),
+        ("Tickets and money", {"fields": ["quantity", "unit_price", "total"]}),
+        ("Times", {"fields": ["created", "hold_expires", "paid", "released", "refunded"]}),
+        ("Stripe", {"fields": ["stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_refund_id"]}),
+    ]
+    readonly_fields = [
         "reference",
         "event",
         "status",
-        "buyer_name",
-        "buyer_email",
+        "awaiting_bank_payment",
         "quantity",
-        "unit_price_pence",
-        "total_pence",
-        "hold_expires_at",
-        "is_awaiting_async_payment",
+        "unit_price",
+        "total",
+        "created",
+        "hold_expires",
+        "paid",
+        "released",
+        "refunded",
         "stripe_checkout_session_id",
         "stripe_payment_intent_id",
         "stripe_refund_id",
-        "created_at",
-        "paid_at",
-        "released_at",
-        "refunded_at",
     ]
-    readonly_fields = [field for field in fields if field not in {"buyer_name", "buyer_email"}]
+    created = local_time("created_at", "Created")
+    hold_expires = local_time("hold_expires_at", "Hold expires")
+    paid = local_time("paid_at", "Paid")
+    released = local_time("released_at", "Released")
+    refunded = local_time("refunded_at", "Refunded")
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from the reservation form, through Stripe
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # money was involved: refund instead
+
+    def get_fieldsets(self, request, obj=None):
+        """Mention a bank payment on its way only when there is one."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.is_awaiting_async_payment:
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], "awaiting_bank_payment"]}), *rest]
+
     def get_urls(self):
         export = self.admin_site.admin_view(self.attendees_csv_view)
-        return [path("attendees.csv", export, name="tickets_order_attendees_csv"), *super().get_urls()]
+        refund = self.admin_site.admin_view(self.refund_view)
+        return [
+            path("attendees.csv", export, name="tickets_order_attendees_csv"),
+            path("<path:object_id>/refund/", refund, name="tickets_order_refund"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"sales_summary": reports.sales_summary(), **(extra_context or {})})
@@ -110,18 +166,70 @@ class OrderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return _attendees_csv(reports.paid_tickets())
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # money was involved: refund instead
+    @admin.display(description="Unit price", ordering="unit_price_pence")
+    def unit_price(self, order: Order) -> str:
+        return pounds(order.unit_price_pence)
 
     @admin.display(description="Total", ordering="total_pence")
     def total(self, order: Order) -> str:
         return pounds(order.total_pence)
 
-    @admin.action(description="Refund selected paid orders (through Stripe, emails the buyer)")
-    def refund(self, request, queryset) -> None:
+    @admin.display(description="Awaiting a bank payment", boolean=True)
+    def awaiting_bank_payment(self, order: Order) -> bool:
+        return order.is_awaiting_async_payment
+
+    # --- refunds: always confirmed on a page that lists what will happen ---
+
+    @admin.action(description="Refund selected paid orders (through Stripe, emails the buyer)", permissions=["change"])
+    def refund(self, request, queryset) -> TemplateResponse | None:
+        """First show what would be refunded; refund only when that page's form comes back with `confirm`."""
+        orders = list(queryset.prefetch_related("tickets"))
+        if request.POST.get("confirm") == "yes" or not any(order.is_paid for order in orders):
+            self._refund_orders(request, orders)  # nothing paid: nothing to confirm, just say why
+            return None
+        return self._refund_confirmation(request, orders, cancel_url=request.get_full_path())
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One order's refund, from its change page: GET asks, POST refunds."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404("No such order.")
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        change_url = reverse("admin:tickets_order_change", args=[order.pk], current_app=self.admin_site.name)
+        if request.method == "POST" or not order.is_paid:
+            self._refund_orders(request, [order])
+            return HttpResponseRedirect(change_url)
+        return self._refund_confirmation(request, [order], cancel_url=change_url, order=order)
+
+    def _refund_confirmation(
+        self, request: HttpRequest, orders: list[Order], *, cancel_url: str, order: Order | None = None
+    ) -> TemplateResponse:
+        refundable = [o for o in orders if o.is_paid]
+        title = (
+            f"Refund order {order.reference}?"
+            if order
+            else ngettext("Refund %d order?", "Refund %d orders?", len(refundable)) % len(refundable)
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "order": order,  # None when the refund action was chosen in the list
+            "orders": orders,
+            "refundable": refundable,
+            "not_refundable": [o for o in orders if not o.is_paid],
+            "total_pence": sum(o.total_pence for o in refundable),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": cancel_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/tickets/order/refund_confirmation.html", context)
+
+    def _refund_orders(self, request: HttpRequest, orders: list[Order]) -> None:
         done = 0
-        for order in queryset:
-            if order.status != OrderStatus.PAID:
+        for order in orders:
+            if not order.is_paid:
                 refusal = _not_paid(order, "is not refunded") + ", and only paid orders can be refunded."
                 self.message_user(request, refusal, messages.WARNING)
                 continue
@@ -130,7 +238,8 @@ class OrderAdmin(admin.ModelAdmin):
                     done += 1
             except PaymentError as exc:
                 self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
-        self.message_user(request, ngettext("%d order refunded.", "%d orders refunded.", done) % done)
+        summary = ngettext("%d order refunded.", "%d orders refunded.", done) % done
+        self.message_user(request, summary, messages.SUCCESS if done else messages.WARNING)
 
     @admin.action(description="Resend the confirmation email")
     def resend_confirmation(self, request, queryset) -> None:
@@ -194,14 +303,26 @@ class CheckInForm(forms.Form):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["attendee_name", "short_reference", "order", "checked_in_at"]
+    list_display = ["attendee_name", "short_reference", "order", "order_status", "checked_in"]
     list_select_related = ["order"]
     search_fields = ["attendee_name", "reference", "order__reference", "order__buyer_email", "order__buyer_name"]
     list_filter = ["order__status"]
-    readonly_fields = ["order", "reference", "checked_in_at"]
+    fields = ["attendee_name", "order", "order_status", "short_reference", "reference", "checked_in"]
+    readonly_fields = ["order", "order_status", "short_reference", "reference", "checked_in"]
+    checked_in = local_time("checked_in_at", "Checked in")
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a ticket is part of an order that was paid for: refund the order instead
+
+    @admin.display(description="Order status", ordering="order__status")
+    def order_status(self, ticket: Ticket) -> str:
+        order = ticket.order
+        return format_html(
+            '<span class="order-status order-status--{}">{}</span>', order.status, order.get_status_display()
+        )
 
     def get_urls(self):
         check_in = self.admin_site.admin_view(self.check_in_view)
@@ -239,9 +360,12 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "type", "stripe_event_id", "order", "outcome"]
+    list_display = ["received", "type", "stripe_event_id", "order", "outcome"]
     list_filter = ["type"]
     search_fields = ["stripe_event_id", "stripe_checkout_session_id", "order__reference"]
+    fields = ["received", "type", "stripe_event_id", "stripe_checkout_session_id", "order", "outcome"]
+    readonly_fields = fields
+    received = local_time("received_at", "Received")
 
     def has_add_permission(self, request) -> bool:
         return False
