@@ -67,6 +67,7 @@ class Order(models.Model):
     hold_expires_at = models.DateTimeField()
     is_awaiting_async_payment = models.BooleanField(default=False)
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True, default="")
+    checkout_url = models.URLField(max_length=2048, blank=True, default="")  # to send the buyer back to pay
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, default="")
     stripe_refund_id = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

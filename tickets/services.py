@@ -72,14 +72,18 @@ def reserve_tickets(
 def start_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
     """Create the order's Checkout Session and return the URL to send the buyer to.
 
-    If Stripe can't be reached, the hold is released at once and PaymentError says so.
+    The URL is stored on the order too, so a buyer who leaves Checkout can be sent back to it while
+    the hold lasts. If Stripe can't be reached, the hold is released at once and PaymentError says so.
     """
     try:
         session = payments.create_checkout_session(order, success_url=success_url, cancel_url=cancel_url)
     except PaymentError:
         _release(order.pk, OrderStatus.CANCELLED, note="Stripe unavailable when starting checkout")
         raise
-    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
+    order.stripe_checkout_session_id, order.checkout_url = session.id, session.url or ""
+    Order.objects.filter(pk=order.pk).update(
+        stripe_checkout_session_id=order.stripe_checkout_session_id, checkout_url=order.checkout_url
+    )
     return session.url
 
 

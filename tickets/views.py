@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from events.calendar import event_ics
+from events.models import Event
 from events.views import current_event_or_404
 from tickets import emails, payments, ratelimit, services, webhooks
 from tickets.exceptions import PaymentError, PaymentMismatch, TicketError
@@ -22,6 +23,7 @@ SESSION_KEY = "netroots_orders"  # references of orders made in this browser
 WEBHOOK_MAX_BYTES = 64 * 1024
 CONFIRMING_REFRESH_SECONDS = 3
 CONFIRMING_REFRESH_FOR = timedelta(minutes=10)
+FROM_CHECKOUT = "checkout"  # ?from=checkout: the buyer is back from paying on Stripe
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -37,10 +39,13 @@ def reserve(request: HttpRequest) -> HttpResponse:
     form = ReservationForm(request.POST or None, event=event)
     status = 200
     if request.method == "POST":
-        if not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
+        if not form.is_valid():
+            status = 400
+        elif not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
+            # Counted only now: fixing a typo is not an attempt.
             messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
             status = 429
-        elif form.is_valid():
+        else:
             try:
                 order = services.reserve_tickets(event=event, **form.cleaned_data)
                 request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], order.reference]
@@ -56,11 +61,10 @@ def reserve(request: HttpRequest) -> HttpResponse:
                 status = 409
             else:
                 return redirect(checkout_url)
-        else:
-            status = 400
     context = {
         "event": event,
         "form": form,
+        "unpaid_orders": _unpaid_orders_in_this_browser(request),
         "seats_left": services.seats_left(event),
         "sales_problem": services.sales_problem(event),
     }
@@ -71,11 +75,24 @@ def reserve(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _order_or_404(reference: str, secret: str) -> Order:
-    order = get_object_or_404(Order.objects.select_related("event"), reference=reference)
-    if not order.secret_matches(secret):
-        raise Http404("No such booking.")
-    return order
+def _unpaid_orders_in_this_browser(request: HttpRequest) -> list[Order]:
+    """Orders made in this browser that still hold seats and wait for a payment not yet started."""
+    references = request.session.get(SESSION_KEY, [])
+    if not references:
+        return []
+    orders = Order.objects.filter(reference__in=references).holding_seats().order_by("-created_at")
+    return [order for order in orders if order.is_pending and not order.is_awaiting_async_payment]
+
+
+def _find_order(reference: str, secret: str) -> Order | None:
+    order = Order.objects.select_related("event").filter(reference=reference).first()
+    return order if order is not None and order.secret_matches(secret) else None
+
+
+def _booking_not_found(request: HttpRequest) -> HttpResponse:
+    """Our own 404 for booking links, rendered here so it shows the same with DEBUG on."""
+    context = {"event": Event.objects.current()}
+    return _private(render(request, "tickets/booking_not_found.html", context, status=404))
 
 
 @never_cache
@@ -87,14 +104,18 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
         return render(request, "tickets/checkout_unknown.html", {"event": current_event_or_404()}, status=404)
     # If Stripe can't be read now, the booking page shows "confirming" and the webhook finishes the job.
     with contextlib.suppress(PaymentError, PaymentMismatch):
-        services.fulfil_checkout(session_id=session_id)
-    return redirect(order.get_absolute_url())
+        order = services.fulfil_checkout(session_id=session_id) or order
+    if order.is_paid:
+        return redirect(order.get_absolute_url())
+    return redirect(f"{order.get_absolute_url()}?from={FROM_CHECKOUT}")
 
 
 @never_cache
 def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
     """Stripe's cancel link: expire the Checkout Session, then free the seats at once."""
-    order = _order_or_404(reference, secret)
+    order = _find_order(reference, secret)
+    if order is None:
+        return _booking_not_found(request)
     if order.status == OrderStatus.PENDING:
         try:
             order = services.release_order(order=order, status=OrderStatus.CANCELLED, note="buyer cancelled")
@@ -109,11 +130,24 @@ def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpRe
 
 @never_cache
 def order_detail(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
-    order = _order_or_404(reference, secret)
+    order = _find_order(reference, secret)
+    if order is None:
+        return _booking_not_found(request)
+    now = timezone.now()
+    # "Confirming your payment" only for a buyer back from Stripe, or a payment Stripe says is on its way;
+    # anyone else with a pending order (say, from the find-my-booking email) hasn't paid yet.
+    confirming = order.is_pending and (request.GET.get("from") == FROM_CHECKOUT or order.is_awaiting_async_payment)
     # While a payment is being confirmed the page reloads itself, without JavaScript, through the Refresh
     # header (a meta refresh fails WCAG 2.2.1), and only for the first minutes; after that, "Check again".
-    refreshing = order.status == OrderStatus.PENDING and timezone.now() - order.created_at < CONFIRMING_REFRESH_FOR
-    context = {"order": order, "event": order.event, "tickets": order.tickets.all(), "refreshing": refreshing}
+    refreshing = confirming and now - order.created_at < CONFIRMING_REFRESH_FOR
+    context = {
+        "order": order,
+        "event": order.event,
+        "tickets": order.tickets.all(),
+        "confirming": confirming,
+        "refreshing": refreshing,
+        "hold_is_live": order.hold_expires_at > now,
+    }
     response = render(request, "tickets/order_detail.html", context)
     if refreshing:
         response["Refresh"] = str(CONFIRMING_REFRESH_SECONDS)
@@ -121,7 +155,9 @@ def order_detail(request: HttpRequest, reference: str, secret: str) -> HttpRespo
 
 
 def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
-    order = _order_or_404(reference, secret)
+    order = _find_order(reference, secret)
+    if order is None or not order.is_paid:
+        return _booking_not_found(request)
     response = HttpResponse(event_ics(order.event, url=emails.absolute("/")), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="{order.event.slug}.ics"'
     return _private(response)
@@ -132,11 +168,14 @@ def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpRes
 def find_booking(request: HttpRequest) -> HttpResponse:
     """Emails the booking links for an address. Answers the same whether or not it has orders."""
     form = FindBookingForm(request.POST or None)
+    status = 200
     if request.method == "POST":
-        if not ratelimit.allow(request, scope="find", rate=settings.FIND_BOOKING_RATE_LIMIT):
+        if not form.is_valid():
+            status = 400
+        elif not ratelimit.allow(request, scope="find", rate=settings.FIND_BOOKING_RATE_LIMIT):
             messages.error(request, "Too many requests from your connection. Please try again in a few minutes.")
-            return render(request, "tickets/find_booking.html", {"form": form}, status=429)
-        if form.is_valid():
+            status = 429
+        else:
             emails.send_booking_links(form.cleaned_data["email"])
             messages.success(
                 request,
@@ -144,8 +183,8 @@ def find_booking(request: HttpRequest) -> HttpResponse:
                 "Check your inbox (and spam folder) in a minute.",
             )
             return redirect("tickets:find-booking")
-        return render(request, "tickets/find_booking.html", {"form": form}, status=400)
-    return render(request, "tickets/find_booking.html", {"form": form})
+    context = {"form": form, "event": Event.objects.current()}
+    return render(request, "tickets/find_booking.html", context, status=status)
 
 
 @csrf_exempt

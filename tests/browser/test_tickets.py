@@ -70,7 +70,7 @@ def test_cancelling_on_the_payment_page_frees_the_seats_at_once(shop, page, axe_
     assert services.seats_left(event) == before - 3
     page.get_by_role("button", name="Cancel").click()
     page.wait_for_url(re.compile(r".*/cancel/$"))
-    assert page.locator("h1").inner_text() == "Your reservation is cancelled"
+    assert page.locator("h1").inner_text() == "Your booking is cancelled"
     assert "free again" in page.locator(".lead").inner_text()
     assert services.seats_left(event) == before
     # Cancelling expires the Checkout Session first; the double's checkout.session.expired webhook may land
@@ -85,13 +85,69 @@ def test_return_pages_and_booking_lookup_are_accessible_with_javascript_off(shop
     reserve(page, shop, quantity=1)
     order = Order.objects.get()
     page.goto(shop + order.get_absolute_url())
+    assert page.locator("h1").inner_text() == "Not paid yet"  # opened from a link, not back from Stripe
+    page.goto(shop + order.get_absolute_url() + "?from=checkout")
     assert page.locator("h1").inner_text() == "Confirming your payment…"
     with page.expect_navigation(timeout=10_000):  # the Refresh header reloads it, JavaScript off
         pass
-    for path in [order.get_absolute_url(), "/tickets/checkout/success/?session_id=cs_test_unknown", "/tickets/find/"]:
+    assert page.url.endswith("?from=checkout")
+    for path in [
+        order.get_absolute_url(),
+        order.get_absolute_url() + "?from=checkout",
+        "/tickets/checkout/success/?session_id=cs_test_unknown",
+        "/tickets/find/",
+        f"/tickets/order/{order.reference}/wrong-secret/",
+    ]:
         page.goto(shop + path)
         js_page = browser.new_page()
         js_page.goto(shop + path)
         assert_accessible(js_page, axe_source)
         js_page.close()
+    context.close()
+
+
+def test_back_from_checkout_the_form_offers_to_continue_paying(shop, page, axe_source):
+    reserve(page, shop, quantity=2)
+    page.go_back()  # the page is never cached (no-store), so the browser asks again and sees the hold
+    notice = page.locator(".notice", has_text="You have an unpaid booking")
+    order = Order.objects.get()
+    assert order.reference in notice.inner_text()
+    assert_accessible(page, axe_source)
+    notice.get_by_role("link", name="Continue to payment").click()
+    page.wait_for_url(re.compile(r".*/pay/cs_test_\w+$"))
+    assert page.url.endswith(order.stripe_checkout_session_id)
+
+
+def test_a_failed_submit_shows_the_problems_first_and_keyboard_focus_is_visible(shop, page, axe_source):
+    page.goto(shop + "/tickets/")
+    page.keyboard.press("Tab")  # skip link
+    page.get_by_label("Your name").focus()
+    ring = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    colour = page.evaluate("() => getComputedStyle(document.activeElement).outlineColor")
+    assert (ring, colour) == ("solid", "rgb(185, 58, 11)")  # the site's ring, as on links
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: ")
+    summary = page.get_by_role("alert")
+    assert summary.get_by_role("heading").inner_text() == "There is a problem"
+    assert summary.get_by_role("link").all_inner_texts() == [
+        "Please enter your name.",
+        "Please enter your email address.",
+    ]
+    summary.get_by_role("link", name="Please enter your email address.").click()
+    assert page.url.endswith("#id_buyer_email")
+    assert_accessible(page, axe_source)
+
+
+@pytest.mark.parametrize(("width", "price_first"), [(390, True), (1280, False)])
+def test_the_price_box_sits_above_the_form_on_phones_and_beside_it_on_desktops(shop, browser, width, price_first):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(shop + "/tickets/")
+    price = page.locator(".summary").bounding_box()
+    button = page.get_by_role("button", name="Continue to payment").bounding_box()
+    if price_first:
+        assert price["y"] + price["height"] < button["y"]
+    else:
+        assert price["x"] > button["x"] + button["width"]
     context.close()

@@ -32,6 +32,7 @@ def test_reserving_creates_a_checkout_session_for_exactly_the_order(client, stri
     assert session["expires_at"] >= int(order.hold_expires_at.timestamp())
     assert 30 * 60 < session["expires_at"] - time.time() <= 32 * 60
     assert session["success_url"].endswith("/tickets/checkout/success/?session_id={CHECKOUT_SESSION_ID}")
+    assert order.checkout_url == session["url"]  # kept, to send the buyer back to Checkout while the hold lasts
     assert order.status == OrderStatus.PENDING
 
 
@@ -96,13 +97,15 @@ def test_the_success_page_never_pays_an_unpaid_session(client, stripe_double, ev
     response = client.get("/tickets/checkout/success/", {"session_id": order.stripe_checkout_session_id}, follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+    assert response.redirect_chain[-1][0] == order.get_absolute_url() + "?from=checkout"
     body = response.content.decode()
     assert "Confirming your payment" in body
+    assert "What next" not in body
     assert response["Refresh"] == "3"  # reloads itself without JavaScript until the webhook lands
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(minutes=11))
-    later = client.get(order.get_absolute_url())
+    later = client.get(order.get_absolute_url() + "?from=checkout")
     assert not later.has_header("Refresh")
-    assert "Check again" in later.content.decode()
+    assert f'href="{order.get_absolute_url()}?from=checkout">Check again' in later.content.decode()
 
 
 @pytest.mark.parametrize("session_id", ["", "cs_test_unknown", "x" * 5000])
@@ -180,7 +183,9 @@ def test_cancel_expires_the_session_then_frees_the_seats(client, stripe_double, 
     response = client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
     order.refresh_from_db()
     assert response.status_code == 200
-    assert "Your reservation is cancelled" in response.content.decode()
+    body = response.content.decode()
+    assert "Your booking is cancelled" in body
+    assert f'the 3 seats we held for booking <span class="ref">{order.reference}</span> are free again' in body
     assert order.status == OrderStatus.CANCELLED
     assert stripe_double.session(order.stripe_checkout_session_id)["status"] == "expired"
     assert Order.objects.seats_taken(event) == 0

@@ -1,6 +1,7 @@
 """The reservation form, booking page and find-my-booking: clear answers to bad input, nothing half-written."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -39,13 +40,16 @@ def test_the_form_shows_price_and_seats_left(client, event):
         ({"quantity": "11"}, "Choose between 1 and 10 tickets."),
         ({"quantity": "two"}, "Choose between 1 and 10 tickets."),
         ({"quantity": "9" * 400}, "Choose between 1 and 10 tickets."),
-        ({"quantity": ""}, "This field is required."),
-        ({"buyer_email": ""}, "This field is required."),
+        ({"quantity": ""}, "Choose how many tickets you want."),
+        ({"buyer_email": ""}, "Please enter your email address."),
         ({"buyer_email": "not-an-email"}, "Enter a valid email address."),
-        ({"buyer_name": "   "}, "This field is required."),
+        ({"buyer_name": "   "}, "Please enter your name."),
+        ({"buyer_name": "\u202e\u200b"}, "Please enter your name."),
+        ({"attendee_names": "Grace\n\u202e\u2066"}, "A name can’t be made only of invisible characters."),
         ({"buyer_name": "x" * 101}, "at most 100 characters"),
         ({"attendee_names": "y" * 101}, "Each name can be at most 100 characters."),
         ({"attendee_names": "A\nB\nC"}, "You gave 3 names for 2 tickets."),
+        ({"quantity": "1", "attendee_names": "A\nB"}, "You gave 2 names for 1 ticket."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_no_order(client, stripe_double, event, overrides, message):
@@ -55,11 +59,60 @@ def test_bad_input_gets_a_clear_message_and_no_order(client, stripe_double, even
     assert not Order.objects.exists()
 
 
-def test_a_missing_csrf_token_is_refused(stripe_double, event):
+def test_the_form_explains_how_names_map_to_tickets(client, event):
+    body = client.get("/tickets/").content.decode()
+    assert "One name per ticket, in order, yours included if you’re coming. Tickets left blank carry your name." in body
+
+
+def test_invisible_format_characters_are_taken_out_of_names(client, stripe_double, event):
+    order = reserve_over_http(client, quantity=2, names="Gr\u200bace\n\u202eAlan\u202c")
+    order.refresh_from_db()
+    assert order.attendee_names == ["Grace", "Alan"]
+    post_form(client, buyer_name="\u2067Ada\ufeff Activist\u2069")
+    assert Order.objects.latest("pk").buyer_name == "Ada Activist"
+
+
+def test_a_failed_submit_lists_the_problems_at_the_top_linked_to_their_fields(client, stripe_double, event):
+    response = post_form(client, buyer_email="not-an-email", attendee_names="A\nB\nC")
+    body = response.content.decode()
+    assert re.search(r"<title>Error: Tickets · ", body)
+    summary = re.search(r'<div class="error-summary" role="alert"[^>]*>(.*?)</div>', body, re.S).group(1)
+    assert "There is a problem" in summary
+    assert '<a href="#id_buyer_email">Enter a valid email address.</a>' in summary
+    assert '<a href="#id_attendee_names">You gave 3 names for 2 tickets.</a>' in summary
+    assert 'id="id_buyer_email"' in body
+    assert "error-summary" not in client.get("/tickets/").content.decode()
+    assert "<title>Error:" not in client.get("/tickets/").content.decode()
+
+
+def test_the_price_box_comes_before_the_form_and_moves_right_on_wide_screens(client, event):
+    body = client.get("/tickets/").content.decode()
+    assert '<aside class="col-lg-5 order-lg-last"' in body
+    assert body.index('id="price-title"') < body.index('name="buyer_email"')
+
+
+def test_a_missing_csrf_token_is_refused_with_a_page_that_says_why(stripe_double, event):
     strict = Client(enforce_csrf_checks=True)
     response = post_form(strict)
     assert response.status_code == 403
+    body = response.content.decode()
+    assert "expired" in body
+    assert "cookies" in body
+    assert 'href="/tickets/"' in body
+    assert 'class="site-header"' in body  # the site's own page, not Django's bare one
     assert not Order.objects.exists()
+
+
+def test_the_500_page_does_not_claim_anyone_was_told(event, monkeypatch):
+    def broken(event):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("tickets.views.services.seats_left", broken)
+    response = Client(raise_request_exception=False).get("/tickets/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong on our side" in body
+    assert "told" not in body
 
 
 def test_sold_out_shows_a_message_instead_of_the_form(client, event):
@@ -98,6 +151,20 @@ def test_reservations_are_rate_limited_per_address(client, stripe_double, event,
     assert Order.objects.count() == 2
 
 
+def test_the_rate_limit_counts_only_valid_submissions(client, stripe_double, event, settings):
+    settings.RESERVATION_RATE_LIMIT = "1/m"
+    for _ in range(3):  # typos are not attempts
+        assert post_form(client, buyer_email="ada@example").status_code == 400
+    assert post_form(client, quantity="1").status_code == 302
+    response = post_form(client, quantity="1")
+    body = response.content.decode()
+    assert response.status_code == 429
+    assert "Too many attempts" in body
+    assert "is-invalid" not in body
+    assert "There is a problem" not in body
+    assert Order.objects.count() == 1
+
+
 def test_stripe_being_down_releases_the_hold_and_says_so(client, event, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
     settings.STRIPE_SECRET_KEY = "sk_test_x"
@@ -107,7 +174,11 @@ def test_stripe_being_down_releases_the_hold_and_says_so(client, event, settings
     assert Order.objects.get().status == OrderStatus.CANCELLED
 
 
-def test_booking_page_needs_the_right_secret(client, stripe_double, event):
+@pytest.mark.parametrize("debug", [False, True])
+def test_booking_page_needs_the_right_secret_and_a_wrong_link_says_how_to_find_it(
+    client, stripe_double, event, settings, debug
+):
+    settings.DEBUG = debug  # our own page either way, not Django's technical 404
     order = reserve_over_http(client)
     assert client.get(f"/tickets/order/{order.reference}/{order.secret}/").status_code == 200
     wrong = order.secret[:-1] + ("A" if order.secret[-1] != "A" else "B")
@@ -118,9 +189,97 @@ def test_booking_page_needs_the_right_secret(client, stripe_double, event):
         f"/tickets/order/{order.reference}/{wrong}/cancel/",
         f"/tickets/order/{order.reference}/{wrong}/calendar.ics",
     ]:
-        assert Client().get(url).status_code == 404, url
+        response = Client().get(url)
+        body = response.content.decode()
+        assert response.status_code == 404, url
+        assert "We can’t find that booking" in body, url
+        assert 'href="/tickets/find/">Find my booking</a>' in body, url
+        assert "session may have moved" not in body
+        assert order.reference not in body
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+
+
+def test_the_reserve_page_offers_to_resume_or_cancel_this_browsers_unpaid_booking(client, stripe_double, event):
+    order = reserve_over_http(client, quantity=2)  # then the buyer presses Back on Stripe's page
+    body = client.get("/tickets/").content.decode()
+    held_until = timezone.localtime(order.hold_expires_at).strftime("%H:%M")
+    assert f'You have an unpaid booking <span class="ref">{order.reference}</span> (2 tickets, held until' in body
+    assert f">{held_until}</time>)" in body
+    assert f'<a href="{order.checkout_url}">Continue to payment</a>' in body
+    assert f'<a href="/tickets/order/{order.reference}/{order.secret}/cancel/">Cancel it</a>' in body
+    assert body.index("unpaid booking") < body.index('name="buyer_email"')
+    assert "unpaid booking" not in Client().get("/tickets/").content.decode()  # only in the browser that booked
+
+    client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
+    assert "unpaid booking" not in client.get("/tickets/").content.decode()
+
+
+def test_the_reserve_page_forgets_unpaid_bookings_whose_hold_ran_out(client, stripe_double, event):
+    order = reserve_over_http(client, quantity=1)
+    Order.objects.filter(pk=order.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+    assert "unpaid booking" not in client.get("/tickets/").content.decode()
+
+
+def test_an_unpaid_booking_opened_from_its_link_says_not_paid_and_offers_payment(client, stripe_double, event):
+    order = reserve_over_http(client, quantity=3)
+    response = Client().get(order.get_absolute_url())  # e.g. from the find-my-booking email
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert not response.has_header("Refresh")
+    assert "<h1>Not paid yet</h1>" in body
+    assert "Confirming" not in body
+    held_until = timezone.localtime(order.hold_expires_at).strftime("%H:%M")
+    assert f'Your 3 seats are held until <time datetime="{order.hold_expires_at.isoformat()}' in body
+    assert f">{held_until}</time>" in body
+    assert f'href="{stripe_double.session(order.stripe_checkout_session_id)["url"]}">Continue to payment</a>' in body
+    assert f'href="/tickets/order/{order.reference}/{order.secret}/cancel/">Cancel this booking</a>' in body
+    assert "What next" not in body
+    assert "calendar.ics" not in body
+    assert client.get(f"/tickets/order/{order.reference}/{order.secret}/calendar.ics").status_code == 404
+
+
+def test_an_unpaid_booking_whose_hold_ran_out_offers_to_reserve_again(client, stripe_double, event):
+    order = reserve_over_http(client)
+    Order.objects.filter(pk=order.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    body = client.get(order.get_absolute_url()).content.decode()
+    assert "that time has passed" in body
+    assert "Continue to payment" not in body
+    assert 'href="/tickets/">Reserve again</a>' in body
+
+
+def test_a_payment_stripe_is_still_processing_shows_confirming_without_the_marker(client, stripe_double, event):
+    order = reserve_over_http(client)
+    Order.objects.filter(pk=order.pk).update(is_awaiting_async_payment=True)
+    response = client.get(order.get_absolute_url())
+    assert "Confirming your payment…" in response.content.decode()
+    assert response["Refresh"] == "3"
+    assert "unpaid booking" not in client.get("/tickets/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "heading", "text"),
+    [
+        (OrderStatus.CANCELLED, "Booking cancelled", "This booking wasn’t paid, so nothing was charged"),
+        (OrderStatus.EXPIRED, "Booking expired", "This booking wasn’t paid, so nothing was charged"),
+        (OrderStatus.REFUNDED, "Booking refunded", "This booking was refunded on"),
+    ],
+)
+def test_closed_bookings_name_the_reference_once_and_offer_to_reserve_again(client, event, status, heading, text):
+    order = Order.objects.create(event=event, buyer_name="Ada", buyer_email="a@example.com", quantity=1,
+                                 unit_price_pence=500, total_pence=500, status=status,
+                                 hold_expires_at=timezone.now(), refunded_at=timezone.now())  # fmt: skip
+    response = client.get(order.get_absolute_url())
+    body = response.content.decode()
+    main = body[body.index("<main") : body.index("</main>")]
+    assert f"<h1>{heading}</h1>" in main
+    assert main.count(order.reference) == 1
+    assert text in main
+    assert 'href="/tickets/">Reserve again</a>' in main
+    assert "What next" not in main
+    assert "order" not in re.sub(r"<[^>]+>", "", main).lower()  # attendees read "booking", not "order"
+    assert "reservation" not in main.lower()
+    assert client.get(f"/tickets/order/{order.reference}/{order.secret}/calendar.ics").status_code == 404
 
 
 def test_paid_booking_page_shows_each_ticket_with_a_qr_code(client, event):
@@ -134,6 +293,7 @@ def test_paid_booking_page_shows_each_ticket_with_a_qr_code(client, event):
     assert body.count("<svg") == 2
     assert "Grace" in body
     assert "Alan" in body
+    assert "What next" in body
     assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
     calendar = client.get(f"/tickets/order/{order.reference}/{order.secret}/calendar.ics")
     assert b"BEGIN:VEVENT" in calendar.content
@@ -156,6 +316,20 @@ def test_find_booking_answers_the_same_either_way_and_emails_only_real_bookings(
 
 def test_find_booking_is_rate_limited(client, event, settings):
     settings.FIND_BOOKING_RATE_LIMIT = "1/m"
+    assert client.post("/tickets/find/", {"email": "not-an-email"}).status_code == 400  # not counted
     client.post("/tickets/find/", {"email": "a@example.com"})
     response = client.post("/tickets/find/", {"email": "a@example.com"})
     assert response.status_code == 429
+    assert "is-invalid" not in response.content.decode()
+
+
+def test_find_booking_page_is_a_page_of_this_event(client, event):
+    body = client.get("/tickets/find/").content.decode()
+    assert '<span class="brand__name">Netroots UK</span>' in body
+    assert "Test Hall, 1 Test Street, London" in body  # the footer's date and venue
+    assert '<div class="page-head">' in body
+    assert re.search(r"<form[^>]*novalidate", body)
+    response = client.post("/tickets/find/", {"email": ""})
+    assert response.status_code == 400
+    assert "<title>Error: Find your booking" in response.content.decode()
+    assert '<a href="#id_email">Please enter the email address you booked with.</a>' in response.content.decode()
