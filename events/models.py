@@ -1,10 +1,21 @@
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+# Orders hold at most 100 tickets (tickets.Order's constraint), and a Stripe Checkout Session lasts
+# between 30 minutes and 24 hours: an event set outside these would fail at checkout.
+PER_ORDER_LIMIT_MAX = 100
+HOLD_MINUTES_MIN, HOLD_MINUTES_MAX = 30, 24 * 60
+PER_ORDER_LIMIT_MESSAGE = f"Allow between 1 and {PER_ORDER_LIMIT_MAX} tickets per order."
+HOLD_MINUTES_MESSAGE = (
+    f"Hold seats for between {HOLD_MINUTES_MIN} and {HOLD_MINUTES_MAX} minutes (24 hours): "
+    "Stripe Checkout allows no shorter or longer time to pay."
+)
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -25,9 +36,21 @@ class Event(models.Model):
     ends_at = models.DateTimeField()
     ticket_price_pence = models.PositiveIntegerField(default=500)
     capacity = models.PositiveIntegerField(default=400)
-    per_order_limit = models.PositiveSmallIntegerField(default=10)
+    per_order_limit = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[
+            MinValueValidator(1, PER_ORDER_LIMIT_MESSAGE),
+            MaxValueValidator(PER_ORDER_LIMIT_MAX, PER_ORDER_LIMIT_MESSAGE),
+        ],
+        help_text=f"At most {PER_ORDER_LIMIT_MAX}.",
+    )
     hold_minutes = models.PositiveSmallIntegerField(
-        default=30, help_text="How long unpaid reservations hold their seats. Stripe needs at least 30."
+        default=30,
+        validators=[
+            MinValueValidator(HOLD_MINUTES_MIN, HOLD_MINUTES_MESSAGE),
+            MaxValueValidator(HOLD_MINUTES_MAX, HOLD_MINUTES_MESSAGE),
+        ],
+        help_text="How long unpaid reservations hold their seats. Stripe needs 30 to 1440 (24 hours).",
     )
     sales_open_at = models.DateTimeField()
     sales_close_at = models.DateTimeField()
@@ -42,8 +65,16 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(sales_close_at__gt=F("sales_open_at")), name="event_sales_close_after_open"
             ),
-            models.CheckConstraint(condition=Q(per_order_limit__gte=1), name="event_per_order_limit_positive"),
-            models.CheckConstraint(condition=Q(hold_minutes__gte=30), name="event_hold_at_least_30_minutes"),
+            models.CheckConstraint(
+                condition=Q(per_order_limit__gte=1, per_order_limit__lte=PER_ORDER_LIMIT_MAX),
+                name="event_per_order_limit_1_to_100",
+                violation_error_message=PER_ORDER_LIMIT_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_minutes__gte=HOLD_MINUTES_MIN, hold_minutes__lte=HOLD_MINUTES_MAX),
+                name="event_hold_30_to_1440_minutes",
+                violation_error_message=HOLD_MINUTES_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:

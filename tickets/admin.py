@@ -96,6 +96,9 @@ class EmailProblemFilter(admin.SimpleListFilter):
         return queryset
 
 
+EDITABLE_ORDER_FIELDS = ["buyer_name", "buyer_email"]  # everything else changes only through services
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "buyer_name", "buyer_email", "quantity", "total", "status", "created", "paid"]
@@ -106,7 +109,7 @@ class OrderAdmin(admin.ModelAdmin):
     actions = ["refund", "resend_confirmation", "export_attendees"]
     fieldsets = [
         (None, {"fields": ["reference", "event", "status"]}),
-        ("Buyer", {"fields": ["buyer_name", "buyer_email"]}),
+        ("Buyer", {"fields": EDITABLE_ORDER_FIELDS}),
         ("Tickets and money", {"fields": ["quantity", "unit_price", "total"]}),
         ("Times", {"fields": ["created", "hold_expires", "paid", "released", "refunded"]}),
         ("Stripe", {"fields": ["stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_refund_id"]}),
@@ -139,6 +142,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # money was involved: refund instead
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Write only the buyer's details: the rest of `obj` may be stale by now (a webhook may have paid it)."""
+        obj.save(update_fields=[*EDITABLE_ORDER_FIELDS, "updated_at"])
 
     def get_fieldsets(self, request, obj=None):
         """Mention a bank payment on its way only when there is one."""
@@ -361,6 +368,7 @@ class TicketAdmin(admin.ModelAdmin):
 @admin.register(StripeEvent)
 class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["received", "type", "stripe_event_id", "order", "outcome"]
+    list_select_related = ["order"]
     list_filter = ["type"]
     search_fields = ["stripe_event_id", "stripe_checkout_session_id", "order__reference"]
     fields = ["received", "type", "stripe_event_id", "stripe_checkout_session_id", "order", "outcome"]

@@ -6,15 +6,16 @@ it never touches the order, so a payment is never undone by a mail server.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from events.calendar import event_ics
-from tickets.models import Email, Order
+from tickets.models import Email, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -35,33 +36,71 @@ def _message(template: str, context: dict, to: str) -> EmailMultiAlternatives:
     return message
 
 
+CLAIM_FOR = timedelta(minutes=5)  # a claim older than this belongs to a sender that died: take it over
+
+
+def _claimable(now) -> Q:
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_FOR)
+
+
+def _claim(email_id: int, *, again: bool) -> bool:
+    """Take the email for this process with one conditional UPDATE; False if it is sent or being sent."""
+    now = timezone.now()
+    owed = Q() if again else Q(sent_at__isnull=True)
+    claimed = Email.objects.filter(_claimable(now), owed, pk=email_id)
+    return claimed.update(claimed_at=now, attempts=F("attempts") + 1) == 1
+
+
 def send(email_id: int, *, again: bool = False) -> bool:
-    """Send an owed order email once (or `again`, for "resend"); record success or the error. Never raises."""
+    """Send an owed order email once (or `again`, for "resend"); record success or the error. Never raises.
+
+    Returns whether it has been sent. Concurrent callers (the after-commit send, `send_pending_emails`,
+    an organiser's resend) each try to claim the row first, and only the one that gets it sends.
+    A confirmation for an order that is no longer paid (refunded meanwhile) is not sent, and says so in
+    `last_error`; `send_pending` then leaves it alone.
+    """
+    if not _claim(email_id, again=again):
+        return Email.objects.filter(pk=email_id, sent_at__isnull=False).exists()
     email = Email.objects.select_related("order__event").get(pk=email_id)
-    if email.sent_at and not again:
-        return True
     order = email.order
-    context = {"order": order, "event": order.event, "tickets": list(order.tickets.all())}
-    context["manage_url"] = absolute(order.get_absolute_url())
-    message = _message(TEMPLATES[email.kind], context, order.buyer_email)
-    if email.kind == Email.Kind.CONFIRMATION:
-        message.attach(f"{order.event.slug}.ics", event_ics(order.event), "text/calendar")
-    Email.objects.filter(pk=email.pk).update(attempts=F("attempts") + 1)
+    if email.kind == Email.Kind.CONFIRMATION and not order.is_paid:
+        Email.objects.filter(pk=email.pk).update(last_error=not_sent_note(order), claimed_at=None)
+        return False
     try:
+        context = {"order": order, "event": order.event, "tickets": list(order.tickets.all())}
+        context["manage_url"] = absolute(order.get_absolute_url())
+        message = _message(TEMPLATES[email.kind], context, order.buyer_email)
+        if email.kind == Email.Kind.CONFIRMATION:
+            message.attach(f"{order.event.slug}.ics", event_ics(order.event), "text/calendar")
         message.send()
     except Exception as exc:  # any transport failure: keep the order, record and retry later
         logger.exception("Sending %s failed", email)
-        Email.objects.filter(pk=email.pk).update(last_error=f"{timezone.now():%Y-%m-%d %H:%M} {exc!r}"[:2000])
+        error = f"{timezone.now():%Y-%m-%d %H:%M} {exc!r}"[:2000]
+        Email.objects.filter(pk=email.pk).update(last_error=error, claimed_at=None)
         return False
-    Email.objects.filter(pk=email.pk).update(sent_at=timezone.now(), last_error="")
+    Email.objects.filter(pk=email.pk).update(sent_at=timezone.now(), last_error="", claimed_at=None)
     return True
 
 
+def not_sent_note(order: Order) -> str:
+    return f"order {order.get_status_display().lower()}: not sent"  # "order refunded: not sent"
+
+
 def send_pending(*, older_than_seconds: int = 60) -> tuple[int, int]:
-    """Retry owed emails that have not gone out; returns (sent, still failing)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    """Retry owed emails that have not gone out; returns (sent, still failing).
+
+    Skips emails another process is sending right now. A confirmation whose order is no longer paid is
+    not owed any more: it is marked with `not_sent_note` and left alone.
+    """
+    now = timezone.now()
+    unsent = Email.objects.filter(sent_at__isnull=True)
+    not_owed = Q(kind=Email.Kind.CONFIRMATION) & ~Q(order__status=OrderStatus.PAID)
+    for email in unsent.filter(not_owed).select_related("order"):  # a handful at most: refunds are rare
+        if email.last_error != (note := not_sent_note(email.order)):
+            Email.objects.filter(pk=email.pk, sent_at__isnull=True).update(last_error=note)
+    owed = unsent.exclude(not_owed).filter(_claimable(now), created_at__lte=now - timedelta(seconds=older_than_seconds))
     sent = failed = 0
-    for email_id in Email.objects.filter(sent_at__isnull=True, created_at__lte=cutoff).values_list("pk", flat=True):
+    for email_id in owed.values_list("pk", flat=True):
         if send(email_id):
             sent += 1
         else:

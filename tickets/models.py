@@ -41,16 +41,21 @@ NEXT_STATUSES = {
 
 class OrderQuerySet(models.QuerySet["Order"]):
     def holding_seats(self, *, now=None) -> "OrderQuerySet":
-        """Paid orders and pending orders whose hold has not run out."""
+        """Paid orders, pending orders whose hold has not run out, and those whose delayed payment is on its way."""
         now = now or timezone.now()
-        return self.filter(Q(status=OrderStatus.PAID) | Q(status=OrderStatus.PENDING, hold_expires_at__gt=now))
+        return self.filter(
+            Q(status=OrderStatus.PAID)
+            | Q(status=OrderStatus.PENDING, hold_expires_at__gt=now)
+            | Q(status=OrderStatus.PENDING, is_awaiting_async_payment=True)
+        )
 
     def seats_taken(self, event) -> int:
         return self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0
 
     def expired_holds(self, *, now=None) -> "OrderQuerySet":
+        """Pending orders past their hold, including delayed payments still on their way (asked again each run)."""
         now = now or timezone.now()
-        return self.filter(status=OrderStatus.PENDING, hold_expires_at__lte=now, is_awaiting_async_payment=False)
+        return self.filter(status=OrderStatus.PENDING, hold_expires_at__lte=now)
 
 
 class Order(models.Model):
@@ -125,6 +130,13 @@ class Order(models.Model):
     def is_pending(self) -> bool:
         return self.status == OrderStatus.PENDING
 
+    def is_holding_seats(self, *, now=None) -> bool:
+        """The same rule as OrderQuerySet.holding_seats, for one order."""
+        now = now or timezone.now()
+        if self.status == OrderStatus.PAID:
+            return True
+        return self.status == OrderStatus.PENDING and (self.hold_expires_at > now or self.is_awaiting_async_payment)
+
     def names_for_tickets(self) -> list[str]:
         names = [name.strip() for name in self.attendee_names[: self.quantity]]
         names += [""] * (self.quantity - len(names))
@@ -193,6 +205,8 @@ class Email(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by the one process sending it right now (tickets.emails.send), so that two never send it twice.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 

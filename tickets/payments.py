@@ -6,7 +6,7 @@ instead of api.stripe.com. We read only the fields the double also returns (see 
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from tickets.exceptions import PaymentError
 logger = logging.getLogger(__name__)
 
 STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor is 30; two more for clock skew
+STRIPE_TIMEOUT_SECONDS = (3.05, 10)  # connect, read
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
 
@@ -33,6 +34,7 @@ class CheckoutSession:
     currency: str | None
     client_reference_id: str | None
     payment_intent_id: str
+    expires_at: datetime | None = None
 
     @property
     def is_paid(self) -> bool:
@@ -53,7 +55,9 @@ class InvalidWebhook(Exception):
 @cache
 def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
     base = {"api": api_base} if api_base else {}
-    return stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=2)
+    # Stripe's own default waits 80 s per try; a buyer's request must end well inside gunicorn's 30 s.
+    http_client = stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS)
+    return stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=1, http_client=http_client)
 
 
 def client() -> stripe.StripeClient:
@@ -82,6 +86,7 @@ def _session(session: stripe.checkout.Session) -> CheckoutSession:
         currency=obj.get("currency"),
         client_reference_id=obj.get("client_reference_id"),
         payment_intent_id=payment_intent,
+        expires_at=datetime.fromtimestamp(obj["expires_at"], tz=UTC) if obj.get("expires_at") else None,
     )
 
 
@@ -133,6 +138,14 @@ def retrieve_checkout_session(session_id: str) -> CheckoutSession:
         raise PaymentError(f"Could not read Checkout Session {session_id}: {exc}") from exc
 
 
+def payment_intent_status(payment_intent_id: str) -> str:
+    """succeeded | processing | requires_payment_method (a delayed payment failed) | ..., as Stripe says."""
+    try:
+        return client().v1.payment_intents.retrieve(payment_intent_id).status
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Could not read PaymentIntent {payment_intent_id}: {exc}") from exc
+
+
 def expire_checkout_session(session_id: str) -> CheckoutSession:
     """Expire an open session so it can't be paid. If it isn't open (paid, or already expired), say how it is."""
     try:
@@ -143,11 +156,11 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
         raise PaymentError(f"Could not expire Checkout Session {session_id}: {exc}") from exc
 
 
-def refund_payment(*, payment_intent_id: str, amount_pence: int, idempotency_key: str) -> str:
-    """Refund a payment in full; returns the refund id. Safe to retry with the same key."""
+def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
+    """Refund whatever the payment took, in full; returns the refund id. Safe to retry with the same key."""
     try:
         refund = client().v1.refunds.create(
-            params={"payment_intent": payment_intent_id, "amount": amount_pence, "reason": "requested_by_customer"},
+            params={"payment_intent": payment_intent_id, "reason": "requested_by_customer"},
             options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as exc:

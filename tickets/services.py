@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 
 from events.models import Event
 from tickets import emails, payments
-from tickets.exceptions import PaymentError, PaymentMismatch, SalesClosed, SoldOut
+from tickets.exceptions import PaymentError, PaymentMismatch, SalesClosed, SoldOut, TicketError
 from tickets.models import Email, Order, OrderStatus, Ticket
 
 logger = logging.getLogger(__name__)
@@ -81,8 +81,13 @@ def start_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
         _release(order.pk, OrderStatus.CANCELLED, note="Stripe unavailable when starting checkout")
         raise
     order.stripe_checkout_session_id, order.checkout_url = session.id, session.url or ""
+    # Stripe may take the payment until the session expires, so the seats stay held until then too
+    # (a few minutes past a 30-minute hold: Stripe's shortest session is 30 minutes from its creation).
+    order.hold_expires_at = max(order.hold_expires_at, session.expires_at or order.hold_expires_at)
     Order.objects.filter(pk=order.pk).update(
-        stripe_checkout_session_id=order.stripe_checkout_session_id, checkout_url=order.checkout_url
+        stripe_checkout_session_id=order.stripe_checkout_session_id,
+        checkout_url=order.checkout_url,
+        hold_expires_at=order.hold_expires_at,
     )
     return session.url
 
@@ -100,7 +105,10 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
         return None
     session = payments.retrieve_checkout_session(session_id)
     if session.status == "complete" and session.payment_status == "unpaid":
-        Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(is_awaiting_async_payment=True)
+        # A delayed payment is on its way: keep holding, but only seats that are still held.
+        Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING, hold_expires_at__gt=timezone.now()).update(
+            is_awaiting_async_payment=True
+        )
         return order
     if not session.is_paid:
         return order
@@ -112,24 +120,42 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
             session.currency,
             order.total_pence,
         )
+        _give_back(order.pk, session, note="the payment does not match the order: refunded automatically")
         raise PaymentMismatch(f"Payment for {order.reference} does not match the order.")
 
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
             return order  # already done, by a retried webhook or a reload of the success page
+        if not order.is_holding_seats() and not _seats_free_for(order):
+            return _give_back(order.pk, session, note="paid after its hold ended, and sold out: refunded automatically")
         order.stripe_payment_intent_id = session.payment_intent_id
-        if order.status != OrderStatus.PENDING and not _seats_free_for(order):
-            order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
-            # robust: if Stripe is down, the refund stays owed and release_expired_holds retries it
-            transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk), robust=True)
-            return order
         order.transition_to(OrderStatus.PAID, note="Stripe reports the Checkout Session paid")
         order.paid_at = timezone.now()
         order.is_awaiting_async_payment = False
         order.save_transition("paid_at", "stripe_payment_intent_id", "is_awaiting_async_payment")
         Ticket.objects.bulk_create(Ticket(order=order, attendee_name=name) for name in order.names_for_tickets())
         _queue_email(order, Email.Kind.CONFIRMATION)
+    return order
+
+
+def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -> Order:
+    """A payment we can't honour: release the order if it still holds seats, and refund the payment after commit.
+
+    robust: if Stripe is down then, the refund stays owed and release_expired_holds retries it.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.stripe_payment_intent_id or order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
+            return order  # already handled
+        order.stripe_payment_intent_id = session.payment_intent_id
+        if order.status == OrderStatus.PENDING:
+            order.transition_to(OrderStatus.CANCELLED, note=note)
+            order.released_at = timezone.now()
+            order.save_transition("stripe_payment_intent_id", "released_at")
+        else:
+            order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+        transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk), robust=True)
     return order
 
 
@@ -148,10 +174,29 @@ def release_order(*, order: Order, status: str = OrderStatus.EXPIRED, note: str 
         session = payments.expire_checkout_session(order.stripe_checkout_session_id)
         if session.is_paid:
             return fulfil_checkout(session_id=session.id) or order
-        if session.status == "complete":  # an async payment is still on its way: keep holding
-            Order.objects.filter(pk=order.pk).update(is_awaiting_async_payment=True)
-            return order
+        if session.status == "complete":  # a delayed payment (a bank debit): on its way, or failed?
+            if payments.payment_intent_status(session.payment_intent_id) == "processing":
+                return _await_delayed_payment(order.pk)  # asked again on the next run
+            note = "the delayed payment failed"
     return _release(order.pk, status, note=note)
+
+
+def _await_delayed_payment(order_id: int) -> Order:
+    """Keep a pending order's seats while its delayed payment is on its way, if it still has them.
+
+    If its hold already ran out and the seats went to others, it stays pending without seats: when the
+    payment succeeds, fulfil_checkout refunds it; when it fails, it is released.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if (
+            order.is_pending
+            and not order.is_awaiting_async_payment
+            and (order.is_holding_seats() or _seats_free_for(order))
+        ):
+            order.is_awaiting_async_payment = True
+            order.save(update_fields=["is_awaiting_async_payment", "updated_at"])
+    return order
 
 
 def release_if_pending(*, session_id: str, note: str) -> Order | None:
@@ -178,7 +223,7 @@ def release_expired_holds(*, now=None) -> int:
         try:
             if release_order(order=order, note="hold expired").status == OrderStatus.EXPIRED:
                 released += 1
-        except PaymentError as exc:  # Stripe unreachable: try again next run, the seats stay held
+        except TicketError as exc:  # Stripe unreachable (the seats stay held; next run tries again), or refused
             logger.warning("Could not release %s yet: %s", order.reference, exc)
     return released
 
@@ -202,7 +247,6 @@ def refund_unhonourable_payment(*, order_id: int) -> Order:
 def _refund(order: Order, *, note: str) -> Order:
     refund_id = payments.refund_payment(
         payment_intent_id=order.stripe_payment_intent_id,
-        amount_pence=order.total_pence,
         idempotency_key=f"refund-{order.reference}",
     )
     with transaction.atomic():
@@ -226,7 +270,7 @@ def refund_owed_payments() -> int:
         try:
             refund_unhonourable_payment(order_id=order.pk)
             done += 1
-        except PaymentError as exc:
+        except TicketError as exc:
             logger.warning("Refund for %s still owed: %s", order.reference, exc)
     return done
 

@@ -1,4 +1,5 @@
 import contextlib
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,13 +18,18 @@ from events.views import current_event_or_404
 from tickets import emails, payments, ratelimit, services, webhooks
 from tickets.exceptions import PaymentError, PaymentMismatch, TicketError
 from tickets.forms import FindBookingForm, ReservationForm
-from tickets.models import Order, OrderStatus
+from tickets.models import REFERENCE_ALPHABET, Order, OrderStatus
 
 SESSION_KEY = "netroots_orders"  # references of orders made in this browser
 WEBHOOK_MAX_BYTES = 64 * 1024
 CONFIRMING_REFRESH_SECONDS = 3
 CONFIRMING_REFRESH_FOR = timedelta(minutes=10)
 FROM_CHECKOUT = "checkout"  # ?from=checkout: the buyer is back from paying on Stripe
+# What our links and Stripe's can contain, checked before any query: anything else (a NUL byte, say, which
+# PostgreSQL refuses with an error) can't match an order, so it gets the same "not found" page.
+ORDER_REFERENCE = re.compile(rf"NR-[{REFERENCE_ALPHABET}]{{6}}")
+ORDER_SECRET = re.compile(r"[A-Za-z0-9_-]{1,64}")  # secrets.token_urlsafe
+CHECKOUT_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -85,6 +91,8 @@ def _unpaid_orders_in_this_browser(request: HttpRequest) -> list[Order]:
 
 
 def _find_order(reference: str, secret: str) -> Order | None:
+    if not (ORDER_REFERENCE.fullmatch(reference) and ORDER_SECRET.fullmatch(secret)):
+        return None
     order = Order.objects.select_related("event").filter(reference=reference).first()
     return order if order is not None and order.secret_matches(secret) else None
 
@@ -98,8 +106,12 @@ def _booking_not_found(request: HttpRequest) -> HttpResponse:
 @never_cache
 def checkout_success(request: HttpRequest) -> HttpResponse:
     """Stripe sends the buyer here after paying. It shows nothing itself: it confirms, then redirects."""
-    session_id = request.GET.get("session_id", "")[:255]
-    order = Order.objects.filter(stripe_checkout_session_id=session_id).first() if session_id else None
+    session_id = request.GET.get("session_id", "")
+    order = (
+        Order.objects.filter(stripe_checkout_session_id=session_id).first()
+        if CHECKOUT_SESSION_ID.fullmatch(session_id)
+        else None
+    )
     if order is None or order.reference not in request.session.get(SESSION_KEY, []):
         return render(request, "tickets/checkout_unknown.html", {"event": current_event_or_404()}, status=404)
     # Usually the webhook has already confirmed it. If not, confirm it now; if Stripe can't be read now,
@@ -114,20 +126,30 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpResponse:
-    """Stripe's cancel link: expire the Checkout Session, then free the seats at once."""
+    """Stripe's cancel link: expire the Checkout Session, then free the seats at once.
+
+    If Stripe can't be reached, nothing changes: the page says the hold runs out on its own.
+    """
     order = _find_order(reference, secret)
     if order is None:
         return _booking_not_found(request)
+    could_not_cancel = False
     if order.status == OrderStatus.PENDING:
         try:
             order = services.release_order(order=order, status=OrderStatus.CANCELLED, note="buyer cancelled")
+        except PaymentMismatch:  # paid, but not this order's amount: refunded; the booking page says so
+            return redirect(order.get_absolute_url())
         except PaymentError:
-            messages.error(
-                request, "We couldn't reach our payment provider to cancel. Your seats free up on their own."
-            )
-    if order.status == OrderStatus.PAID:
+            could_not_cancel = True
+    if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
         return redirect(order.get_absolute_url())
-    return _private(render(request, "tickets/checkout_cancelled.html", {"order": order, "event": order.event}))
+    context = {
+        "order": order,
+        "event": order.event,
+        "could_not_cancel": could_not_cancel,
+        "hold_is_live": order.hold_expires_at > timezone.now(),
+    }
+    return _private(render(request, "tickets/checkout_cancelled.html", context))
 
 
 @never_cache
@@ -193,7 +215,11 @@ def find_booking(request: HttpRequest) -> HttpResponse:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify, record, dispatch. Anything verified gets a 2xx (Stripe stops retrying), unless we failed."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > WEBHOOK_MAX_BYTES:
+    try:
+        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponseBadRequest("Invalid Content-Length.")
+    if content_length > WEBHOOK_MAX_BYTES:
         return HttpResponseBadRequest("Payload too large.")
     try:
         event = payments.verify_webhook(request.body, request.headers.get("Stripe-Signature"))

@@ -202,7 +202,9 @@ def test_cancel_after_paying_keeps_the_order(client, stripe_double, event, djang
     assert len(mail.outbox) == 1
 
 
-def test_an_amount_mismatch_is_refused_and_logged(client, stripe_double, event, caplog):
+def test_an_amount_mismatch_is_refused_refunded_and_logged(
+    client, stripe_double, event, caplog, django_capture_on_commit_callbacks
+):
     from tickets import payments
 
     order = reserve_over_http(client, quantity=2)
@@ -211,12 +213,18 @@ def test_an_amount_mismatch_is_refused_and_logged(client, stripe_double, event, 
     session = payments.create_checkout_session(cheaper, success_url="http://testserver/s/", cancel_url="http://x/")
     Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
     stripe_double.complete(session.id)
-    response = deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
     order.refresh_from_db()
     assert response.status_code == 200
-    assert order.status == OrderStatus.PENDING
     assert "does not match" in StripeEvent.objects.get().outcome
     assert "Refusing" in caplog.text
+    # The money is never kept: the order is released and the whole payment (£1, not the order's £10) refunded.
+    assert order.status == OrderStatus.REFUNDED
+    assert order.tickets.count() == 0
+    (refund,) = stripe_double.events("refund.created")
+    assert refund["data"]["object"]["amount"] == 100
+    assert refund["data"]["object"]["payment_intent"] == order.stripe_payment_intent_id
 
 
 def test_other_event_types_get_200_and_change_nothing(client, stripe_double, event):

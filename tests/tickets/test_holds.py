@@ -127,3 +127,77 @@ def test_a_refund_that_failed_is_retried_by_the_command(
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
     assert len([m for m in mail.outbox if "Sorry" in m.subject]) == 1
+
+
+def test_a_payment_after_the_hold_ran_out_but_before_the_release_never_oversells(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    event = EventFactory(capacity=2)
+    late = reserve_over_http(client, quantity=2)
+    expire_hold(late)  # not released yet: the seats are on sale again
+    rival = reserve_over_http(client, quantity=2, email="rival@example.com")
+    stripe_double.complete(late.stripe_checkout_session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+    late.refresh_from_db()
+    assert late.status == OrderStatus.REFUNDED
+    assert Order.objects.get(pk=rival.pk).status == OrderStatus.PENDING
+    assert Order.objects.holding_seats().filter(event=event).count() == 1
+    assert services.seats_left(event) == 0
+
+
+def test_the_hold_lasts_as_long_as_stripe_may_take_the_payment(client, stripe_double):
+    EventFactory(capacity=5, hold_minutes=30)
+    order = reserve_over_http(client)
+    session = stripe_double.session(order.stripe_checkout_session_id)
+    assert int(order.hold_expires_at.timestamp()) == session["expires_at"]  # Stripe's floor: 30 min from creation
+
+
+def test_a_delayed_payment_keeps_its_seats_counted_after_the_hold_time(client, stripe_double):
+    event = EventFactory(capacity=2)
+    order = reserve_over_http(client, quantity=2)
+    stripe_double.complete(order.stripe_checkout_session_id, outcome="async_pending")
+    deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+    expire_hold(order)
+    assert services.seats_left(event) == 0
+    response = client.post("/tickets/", {"quantity": 1, "buyer_name": "Rival", "buyer_email": "rival@example.com"})
+    assert response.status_code == 409
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize(("outcome", "status"), [("succeeded", OrderStatus.PAID), ("failed", OrderStatus.EXPIRED)])
+def test_a_delayed_payment_whose_webhook_is_lost_is_settled_by_the_command(
+    client, stripe_double, django_capture_on_commit_callbacks, outcome, status
+):
+    EventFactory(capacity=5)
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id, outcome="async_pending")
+    run_release_command()  # before the hold ends: nothing to do
+    expire_hold(order)
+    run_release_command()
+    order.refresh_from_db()
+    assert (order.status, order.is_awaiting_async_payment) == (OrderStatus.PENDING, True)
+    stripe_double.async_result(order.stripe_checkout_session_id, outcome=outcome)  # its webhook never arrives
+    with django_capture_on_commit_callbacks(execute=True):
+        run_release_command()
+    order.refresh_from_db()
+    assert order.status == status
+
+
+def test_one_order_stripe_refuses_does_not_stop_the_others(client, stripe_double, monkeypatch):
+    from tickets.exceptions import PaymentMismatch
+
+    EventFactory(capacity=5)
+    first, second = reserve_over_http(client, quantity=1), reserve_over_http(client, quantity=1)
+    expire_hold(first)
+    expire_hold(second)
+    real_release = services.release_order
+
+    def refuse_first(*, order, **kwargs):
+        if order.pk == first.pk:
+            raise PaymentMismatch("refused")
+        return real_release(order=order, **kwargs)
+
+    monkeypatch.setattr(services, "release_order", refuse_first)
+    assert "Released 1 expired hold" in run_release_command()
+    assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED

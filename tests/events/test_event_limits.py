@@ -1,0 +1,91 @@
+"""An event's ticket settings stay within what checkout can honour: orders of at most 100, holds Stripe accepts."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from events.models import Event
+from tests.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+PER_ORDER = "Allow between 1 and 100 tickets per order."
+HOLD = "Hold seats for between 30 and 1440 minutes (24 hours): Stripe Checkout allows no shorter or longer time to pay."
+
+
+@pytest.fixture
+def organiser(client):
+    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
+
+
+def split(moment) -> tuple[str, str]:
+    moment = timezone.localtime(moment)
+    return moment.strftime("%d/%m/%Y"), moment.strftime("%H:%M:%S")
+
+
+def event_form(event: Event, **changes) -> dict:
+    data = {
+        field: getattr(event, field)
+        for field in [
+            "name",
+            "slug",
+            "summary",
+            "description",
+            "venue",
+            "address",
+            "ticket_price_pence",
+            "capacity",
+            "per_order_limit",
+            "hold_minutes",
+        ]
+    }
+    for field in ["starts_at", "ends_at", "sales_open_at", "sales_close_at"]:
+        data[f"{field}_0"], data[f"{field}_1"] = split(getattr(event, field))
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("per_order_limit", 0, PER_ORDER),
+        ("per_order_limit", 101, PER_ORDER),
+        ("hold_minutes", 29, HOLD),
+        ("hold_minutes", 1441, HOLD),
+    ],
+)
+def test_full_clean_refuses_ticket_settings_checkout_cannot_honour(field, value, message):
+    event = EventFactory.build(**{field: value})
+    with pytest.raises(ValidationError) as refused:
+        event.full_clean()
+    assert refused.value.message_dict[field] == [message]
+
+
+def test_the_limits_themselves_are_allowed():
+    for per_order_limit, hold_minutes in [(1, 30), (100, 1440)]:
+        EventFactory.build(per_order_limit=per_order_limit, hold_minutes=hold_minutes).full_clean()
+
+
+@pytest.mark.parametrize(("field", "value"), [("per_order_limit", 101), ("hold_minutes", 1441)])
+def test_the_database_refuses_them_too(field, value):
+    event = EventFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(**{field: value})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"), [("per_order_limit", 150, PER_ORDER), ("hold_minutes", 2000, HOLD)]
+)
+def test_the_admin_form_says_what_is_allowed(client, organiser, field, value, message):
+    event = EventFactory()
+    url = f"/admin/events/event/{event.pk}/change/"
+    response = client.post(url, event_form(event, **{field: value}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert message in response.content.decode()
+    event.refresh_from_db()
+    assert getattr(event, field) != value
+    assert client.post(url, event_form(event, per_order_limit=100, hold_minutes=1440)).status_code == 302
+    event.refresh_from_db()
+    assert (event.per_order_limit, event.hold_minutes) == (100, 1440)
