@@ -241,7 +241,7 @@ def refund_unhonourable_payment(*, order_id: int) -> Order:
     order = Order.objects.get(pk=order_id)
     if order.status not in (OrderStatus.EXPIRED, OrderStatus.CANCELLED) or not order.stripe_payment_intent_id:
         return order
-    return _refund(order, note="paid after the hold was released, and sold out: refunded automatically")
+    return _refund(order, note="a payment we could not honour: refunded automatically")
 
 
 def _refund(order: Order, *, note: str) -> Order:

@@ -225,6 +225,8 @@ def test_an_amount_mismatch_is_refused_refunded_and_logged(
     (refund,) = stripe_double.events("refund.created")
     assert refund["data"]["object"]["amount"] == 100
     assert refund["data"]["object"]["payment_intent"] == order.stripe_payment_intent_id
+    [apology] = [message for message in mail.outbox if message.to == ["ada@example.com"]]
+    assert "couldn’t honour your payment" in apology.body
 
 
 def test_other_event_types_get_200_and_change_nothing(client, stripe_double, event):

@@ -101,7 +101,8 @@ def test_a_late_payment_for_sold_out_seats_is_refunded_with_an_apology(
     assert not order.tickets.exists()
     [apology] = [m for m in mail.outbox if m.to == ["ada@example.com"]]
     assert "Sorry" in apology.subject
-    assert "refunded the full £10" in apology.body
+    assert "refunded your payment in full" in apology.body
+    assert "sold out" in apology.body
 
 
 def test_a_refund_that_failed_is_retried_by_the_command(
