@@ -45,7 +45,16 @@ class CheckoutSession:
 class WebhookEvent:
     id: str
     type: str
-    checkout_session_id: str
+    checkout_session_id: str = ""  # for checkout.session.* events
+    refund_id: str = ""  # for refund.* events
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    payment_intent_id: str
+    amount: int
+    status: str  # succeeded | pending | failed | canceled | requires_action
 
 
 class InvalidWebhook(Exception):
@@ -168,6 +177,15 @@ def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
     return refund.id
 
 
+def retrieve_refund(refund_id: str) -> Refund:
+    try:
+        refund = client().v1.refunds.retrieve(refund_id).to_dict()
+    except stripe.StripeError as exc:
+        raise PaymentError(f"Could not read Refund {refund_id}: {exc}") from exc
+    payment_intent = refund.get("payment_intent") or ""
+    return Refund(id=refund["id"], payment_intent_id=payment_intent, amount=refund["amount"], status=refund["status"])
+
+
 def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
     """Check the Stripe-Signature header against the raw body; raise InvalidWebhook if anything is off."""
     if not signature or not settings.STRIPE_WEBHOOK_SECRET:
@@ -177,5 +195,10 @@ def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise InvalidWebhook(str(exc)) from exc
     obj = event.data.object.to_dict()
-    session_id = obj.get("id", "") if obj.get("object") == "checkout.session" else ""
-    return WebhookEvent(id=event.id, type=event.type, checkout_session_id=session_id)
+    kind = obj.get("object")
+    return WebhookEvent(
+        id=event.id,
+        type=event.type,
+        checkout_session_id=obj.get("id", "") if kind == "checkout.session" else "",
+        refund_id=obj.get("id", "") if kind == "refund" else "",
+    )

@@ -275,6 +275,33 @@ def refund_owed_payments() -> int:
     return done
 
 
+def record_stripe_refund(*, refund_id: str) -> Order | None:
+    """A refund Stripe reports (ours, or one made in Stripe's dashboard): a paid order refunded in full
+    becomes refunded, so its tickets stop working at the door. Partial refunds are only logged."""
+    refund = payments.retrieve_refund(refund_id)
+    order = (
+        Order.objects.filter(stripe_payment_intent_id=refund.payment_intent_id).first()
+        if refund.payment_intent_id
+        else None
+    )
+    if order is None or refund.status != "succeeded":
+        return order
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.PAID:
+            return order  # already refunded by us, or a payment we gave back ourselves
+        if refund.amount < order.total_pence:
+            logger.warning(
+                "Partial refund %s of %s for %s: the booking stays paid", refund.id, refund.amount, order.reference
+            )
+            return order
+        order.transition_to(OrderStatus.REFUNDED, note=f"Stripe reports refund {refund.id}")
+        order.stripe_refund_id, order.refunded_at = refund.id, timezone.now()
+        order.save_transition("stripe_refund_id", "refunded_at")
+        _queue_email(order, Email.Kind.REFUND)
+    return order
+
+
 def _queue_email(order: Order, kind: str) -> None:
     """Record the email we owe (once per order and kind) and send it after commit."""
     email, _ = Email.objects.get_or_create(order=order, kind=kind)

@@ -16,19 +16,26 @@ from tickets.payments import WebhookEvent
 logger = logging.getLogger(__name__)
 
 
-def _fulfil(session_id: str) -> Order | None:
-    return services.fulfil_checkout(session_id=session_id)
+def _fulfil(event: WebhookEvent) -> Order | None:
+    return services.fulfil_checkout(session_id=event.checkout_session_id)
 
 
-def _release(session_id: str) -> Order | None:
-    return services.release_if_pending(session_id=session_id, note="Stripe: session expired or payment failed")
+def _release(event: WebhookEvent) -> Order | None:
+    note = "Stripe: session expired or payment failed"
+    return services.release_if_pending(session_id=event.checkout_session_id, note=note)
 
 
-WEBHOOK_HANDLERS: dict[str, Callable[[str], Order | None]] = {
+def _refunded(event: WebhookEvent) -> Order | None:
+    return services.record_stripe_refund(refund_id=event.refund_id)
+
+
+WEBHOOK_HANDLERS: dict[str, Callable[[WebhookEvent], Order | None]] = {
     "checkout.session.completed": _fulfil,
     "checkout.session.async_payment_succeeded": _fulfil,
     "checkout.session.async_payment_failed": _release,
     "checkout.session.expired": _release,
+    "refund.created": _refunded,  # also refunds made in Stripe's dashboard
+    "refund.updated": _refunded,
 }
 
 
@@ -45,11 +52,11 @@ def handle(event: WebhookEvent) -> str:
         return "duplicate"
     handler = WEBHOOK_HANDLERS.get(event.type)
     order = None
-    if handler is None or not event.checkout_session_id:
+    if handler is None or not (event.checkout_session_id or event.refund_id):
         outcome = "ignored"
     else:
         try:
-            order = handler(event.checkout_session_id)
+            order = handler(event)
             outcome = f"order {order.status}" if order else "no matching order"
         except PaymentMismatch as exc:
             outcome = f"refused: {exc}"

@@ -266,3 +266,58 @@ def test_a_failed_email_never_undoes_the_payment_and_is_retried(
     email.refresh_from_db()
     assert email.sent_at is not None
     assert len(mail.outbox) == 1
+
+
+def pay(client, stripe_double, django_capture_on_commit_callbacks, *, quantity: int = 2) -> Order:
+    order = reserve_over_http(client, quantity=quantity)
+    stripe_double.complete(order.stripe_checkout_session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    return order
+
+
+def refund_in_stripes_dashboard(stripe_double, order: Order, **params) -> dict:
+    from tickets import payments
+
+    payments.client().v1.refunds.create(params={"payment_intent": order.stripe_payment_intent_id, **params})
+    return last_event(stripe_double, "refund.created")
+
+
+def test_a_refund_made_in_stripes_dashboard_refunds_the_booking(
+    client, stripe_double, event, django_capture_on_commit_callbacks
+):
+    order = pay(client, stripe_double, django_capture_on_commit_callbacks)
+    refunded = refund_in_stripes_dashboard(stripe_double, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, stripe_double, refunded).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.stripe_refund_id == refunded["data"]["object"]["id"]
+    assert [message.subject for message in mail.outbox if "refund" in message.subject.lower()]
+
+
+def test_a_partial_refund_in_stripe_keeps_the_booking_paid(
+    client, stripe_double, event, django_capture_on_commit_callbacks
+):
+    order = pay(client, stripe_double, django_capture_on_commit_callbacks)
+    deliver(client, stripe_double, refund_in_stripes_dashboard(stripe_double, order, amount=100))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_our_own_refund_and_its_event_refund_once_and_email_once(
+    client, stripe_double, event, django_capture_on_commit_callbacks
+):
+    from tickets import services
+
+    order = pay(client, stripe_double, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_order(order_id=order.pk)
+        deliver(client, stripe_double, last_event(stripe_double, "refund.created"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert len(stripe_double.events("refund.created")) == 1
+    assert len(mail.outbox) == 1
