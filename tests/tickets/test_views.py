@@ -207,12 +207,15 @@ def test_the_reserve_page_offers_to_resume_or_cancel_this_browsers_unpaid_bookin
     assert f'You have an unpaid booking <span class="ref">{order.reference}</span> (2 tickets, held until' in body
     assert f">{held_until}</time>)" in body
     assert f'<a href="{order.checkout_url}">Continue to payment</a>' in body
-    assert f'<a href="/tickets/order/{order.reference}/{order.secret}/cancel/">Cancel it</a>' in body
+    cancel = f'action="/tickets/order/{order.reference}/{order.secret}/cancel/"'
+    assert cancel in body  # a form: POST, with a CSRF token, so no link-follower can cancel a booking
+    assert "Cancel it</button>" in body
     assert body.index("unpaid booking") < body.index('name="buyer_email"')
     assert "unpaid booking" not in Client().get("/tickets/").content.decode()  # only in the browser that booked
 
-    client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
+    client.post(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
     assert "unpaid booking" not in client.get("/tickets/").content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
 
 
 def test_the_reserve_page_forgets_unpaid_bookings_whose_hold_ran_out(client, stripe_double, event):
@@ -233,7 +236,8 @@ def test_an_unpaid_booking_opened_from_its_link_says_not_paid_and_offers_payment
     assert f'Your 3 seats are held until <time datetime="{order.hold_expires_at.isoformat()}' in body
     assert f">{held_until}</time>" in body
     assert f'href="{stripe_double.session(order.stripe_checkout_session_id)["url"]}">Continue to payment</a>' in body
-    assert f'href="/tickets/order/{order.reference}/{order.secret}/cancel/">Cancel this booking</a>' in body
+    assert f'action="/tickets/order/{order.reference}/{order.secret}/cancel/"' in body
+    assert "Cancel this booking</button>" in body
     assert "What next" not in body
     assert "calendar.ics" not in body
     assert client.get(f"/tickets/order/{order.reference}/{order.secret}/calendar.ics").status_code == 404
