@@ -39,6 +39,9 @@ def _message(template: str, context: dict, to: str) -> EmailMultiAlternatives:
 CLAIM_FOR = timedelta(minutes=5)  # a claim older than this belongs to a sender that died: take it over
 
 
+MAX_AUTOMATIC_ATTEMPTS = 24 * 60  # a day of tries a minute apart; after that an organiser resends it from the admin
+
+
 def _claimable(now) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_FOR)
 
@@ -98,7 +101,8 @@ def send_pending(*, older_than_seconds: int = 60) -> tuple[int, int]:
     for email in unsent.filter(not_owed).select_related("order"):  # a handful at most: refunds are rare
         if email.last_error != (note := not_sent_note(email.order)):
             Email.objects.filter(pk=email.pk, sent_at__isnull=True).update(last_error=note)
-    owed = unsent.exclude(not_owed).filter(_claimable(now), created_at__lte=now - timedelta(seconds=older_than_seconds))
+    due = now - timedelta(seconds=older_than_seconds)
+    owed = unsent.exclude(not_owed).filter(_claimable(now), created_at__lte=due, attempts__lt=MAX_AUTOMATIC_ATTEMPTS)
     sent = failed = 0
     for email_id in owed.values_list("pk", flat=True):
         if send(email_id):

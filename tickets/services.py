@@ -127,6 +127,9 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
             return order  # already done, by a retried webhook or a reload of the success page
+        # The event row too (always after the order row), so the hold can't end between this check and commit
+        # while a concurrent reserve_tickets, which locks the event row, counts seats.
+        Event.objects.select_for_update().get(pk=order.event_id)
         if not order.is_holding_seats() and not _seats_free_for(order):
             return _give_back(order.pk, session, note="paid after its hold ended, and sold out: refunded automatically")
         order.stripe_payment_intent_id = session.payment_intent_id
@@ -175,8 +178,11 @@ def release_order(*, order: Order, status: str = OrderStatus.EXPIRED, note: str 
         if session.is_paid:
             return fulfil_checkout(session_id=session.id) or order
         if session.status == "complete":  # a delayed payment (a bank debit): on its way, or failed?
-            if payments.payment_intent_status(session.payment_intent_id) == "processing":
-                return _await_delayed_payment(order.pk)  # asked again on the next run
+            payment_status = payments.payment_intent_status(session.payment_intent_id)
+            if payment_status == "succeeded":  # it cleared just now
+                return fulfil_checkout(session_id=session.id) or order
+            if payment_status not in ("requires_payment_method", "canceled"):
+                return _await_delayed_payment(order.pk)  # still on its way: asked again on the next run
             note = "the delayed payment failed"
     return _release(order.pk, status, note=note)
 
@@ -189,6 +195,7 @@ def _await_delayed_payment(order_id: int) -> Order:
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
+        Event.objects.select_for_update().get(pk=order.event_id)  # as in fulfil_checkout
         if (
             order.is_pending
             and not order.is_awaiting_async_payment
@@ -253,10 +260,7 @@ def _refund(order: Order, *, note: str) -> Order:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status == OrderStatus.REFUNDED:
             return order
-        order.transition_to(OrderStatus.REFUNDED, note=note)
-        order.stripe_refund_id, order.refunded_at = refund_id, timezone.now()
-        order.save_transition("stripe_refund_id", "refunded_at")
-        _queue_email(order, Email.Kind.REFUND)
+        _record_refund(order, refund_id, note=note)
     return order
 
 
@@ -288,17 +292,25 @@ def record_stripe_refund(*, refund_id: str) -> Order | None:
         return order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            # the refund we owed for a payment we couldn't honour, made elsewhere (say, Stripe's dashboard)
+            return _record_refund(order, refund.id)
         if order.status != OrderStatus.PAID:
-            return order  # already refunded by us, or a payment we gave back ourselves
+            return order  # already refunded
         if refund.amount < order.total_pence:
             logger.warning(
                 "Partial refund %s of %s for %s: the booking stays paid", refund.id, refund.amount, order.reference
             )
             return order
-        order.transition_to(OrderStatus.REFUNDED, note=f"Stripe reports refund {refund.id}")
-        order.stripe_refund_id, order.refunded_at = refund.id, timezone.now()
-        order.save_transition("stripe_refund_id", "refunded_at")
-        _queue_email(order, Email.Kind.REFUND)
+        return _record_refund(order, refund.id)
+
+
+def _record_refund(order: Order, refund_id: str, *, note: str = "") -> Order:
+    """Inside a transaction, with the order locked: it is refunded; tell the buyer."""
+    order.transition_to(OrderStatus.REFUNDED, note=note or f"Stripe reports refund {refund_id}")
+    order.stripe_refund_id, order.refunded_at = refund_id, timezone.now()
+    order.save_transition("stripe_refund_id", "refunded_at")
+    _queue_email(order, Email.Kind.REFUND)
     return order
 
 

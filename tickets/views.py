@@ -137,12 +137,12 @@ def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpRe
     if order.status == OrderStatus.PENDING:
         try:
             order = services.release_order(order=order, status=OrderStatus.CANCELLED, note="buyer cancelled")
-        except PaymentMismatch:  # paid, but not this order's amount: refunded; the booking page says so
+        except PaymentMismatch:  # paid, but not this order's amount: being refunded; the booking page says so
             return redirect(order.get_absolute_url())
         except PaymentError:
             could_not_cancel = True
-    if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
-        return redirect(order.get_absolute_url())
+    if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
+        return redirect(order.get_absolute_url())  # it was paid after all: the booking page says what happens
     context = {
         "order": order,
         "event": order.event,

@@ -202,3 +202,69 @@ def test_one_order_stripe_refuses_does_not_stop_the_others(client, stripe_double
     monkeypatch.setattr(services, "release_order", refuse_first)
     assert "Released 1 expired hold" in run_release_command()
     assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED
+
+
+def test_a_delayed_payment_that_clears_while_the_command_asks_is_paid_not_released(
+    client, stripe_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import payments
+
+    EventFactory(capacity=5)
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id, outcome="async_pending")
+    expire_hold(order)
+    real_status = payments.payment_intent_status
+
+    def clears_just_now(payment_intent_id):  # between our read of the session and of the payment
+        stripe_double.async_result(order.stripe_checkout_session_id, outcome="succeeded")
+        return real_status(payment_intent_id)
+
+    monkeypatch.setattr(payments, "payment_intent_status", clears_just_now)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_release_command()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.tickets.count() == 2
+
+
+def test_a_refund_we_owe_made_in_stripes_dashboard_settles_it_and_apologises(
+    client, stripe_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tickets import payments
+    from tickets.exceptions import PaymentError
+
+    order, completed = pay_after_release(client, stripe_double, capacity=2, rival_quantity=2)
+
+    def stripe_down(**kwargs):
+        raise PaymentError("Stripe unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(payments, "refund_payment", stripe_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(client, stripe_double, completed)
+    order.refresh_from_db()
+    assert (order.status, bool(order.stripe_payment_intent_id)) == (OrderStatus.EXPIRED, True)  # a refund owed
+    assert "refunding it in full" in client.get(order.get_absolute_url()).content.decode()
+    assert "nothing was charged" not in client.get(order.get_absolute_url()).content.decode()
+
+    payments.client().v1.refunds.create(params={"payment_intent": order.stripe_payment_intent_id})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, last_event(stripe_double, "refund.created"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert [m for m in mail.outbox if "refunded your payment" in m.body]
+    assert "refunded 0" in run_release_command()  # nothing owed any more
+
+
+def test_an_email_that_keeps_failing_stops_being_retried_after_a_day(client, stripe_double):
+    from tickets import emails
+    from tickets.models import Email
+
+    EventFactory(capacity=5)
+    order = reserve_over_http(client)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID, paid_at=timezone.now())
+    email = Email.objects.create(order=order, kind=Email.Kind.CONFIRMATION, attempts=emails.MAX_AUTOMATIC_ATTEMPTS)
+    Email.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert emails.send_pending() == (0, 0)
+    Email.objects.filter(pk=email.pk).update(attempts=emails.MAX_AUTOMATIC_ATTEMPTS - 1)
+    assert emails.send_pending() == (1, 0)
