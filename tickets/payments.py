@@ -19,6 +19,7 @@ from tickets.exceptions import PaymentError
 logger = logging.getLogger(__name__)
 
 STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor is 30; two more for clock skew
+REFUND_FAILED = ("failed", "canceled")  # pending and requires_action are on their way
 STRIPE_TIMEOUT_SECONDS = (3.05, 10)  # connect, read
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
@@ -174,6 +175,8 @@ def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
         )
     except stripe.StripeError as exc:
         raise PaymentError(f"Stripe refused the refund of {payment_intent_id}: {exc}") from exc
+    if refund.status in REFUND_FAILED:
+        raise PaymentError(f"Stripe could not refund {payment_intent_id}: the refund {refund.id} {refund.status}.")
     return refund.id
 
 

@@ -288,6 +288,11 @@ def record_stripe_refund(*, refund_id: str) -> Order | None:
         if refund.payment_intent_id
         else None
     )
+    if order is not None and refund.status in payments.REFUND_FAILED and order.stripe_refund_id == refund.id:
+        # We told the buyer it was refunded; Stripe now says the money couldn't go back. A person must act.
+        logger.error(
+            "Refund %s of %s %s at Stripe: refund the buyer another way", refund.id, order.reference, refund.status
+        )
     if order is None or refund.status != "succeeded":
         return order
     with transaction.atomic():

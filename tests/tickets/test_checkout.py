@@ -321,3 +321,18 @@ def test_our_own_refund_and_its_event_refund_once_and_email_once(
     assert order.status == OrderStatus.REFUNDED
     assert len(stripe_double.events("refund.created")) == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_refund_stripe_reports_failed_leaves_the_booking_paid_and_says_why(
+    client, stripe_double, event, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tickets import payments, services
+    from tickets.exceptions import PaymentError
+
+    order = pay(client, stripe_double, django_capture_on_commit_callbacks)
+    failed = type("Refund", (), {"id": "re_failed", "status": "failed"})()
+    monkeypatch.setattr(payments.client().v1.refunds, "create", lambda **kwargs: failed)
+    with pytest.raises(PaymentError, match="re_failed failed"):
+        services.refund_order(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
