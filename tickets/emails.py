@@ -19,6 +19,9 @@ from tickets.models import Email, Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
+CLAIM_FOR = timedelta(minutes=5)  # a claim older than this belongs to a sender that died: take it over
+MAX_AUTOMATIC_ATTEMPTS = 24 * 60  # a day of tries a minute apart; after that an organiser resends it from the admin
+
 TEMPLATES = {
     Email.Kind.CONFIRMATION: "tickets/email/order_confirmed",
     Email.Kind.REFUND: "tickets/email/order_refunded",
@@ -34,12 +37,6 @@ def _message(template: str, context: dict, to: str) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(subject, render_to_string(f"{template}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
-
-
-CLAIM_FOR = timedelta(minutes=5)  # a claim older than this belongs to a sender that died: take it over
-
-
-MAX_AUTOMATIC_ATTEMPTS = 24 * 60  # a day of tries a minute apart; after that an organiser resends it from the admin
 
 
 def _claimable(now) -> Q:
@@ -74,7 +71,8 @@ def send(email_id: int, *, again: bool = False) -> bool:
         context["manage_url"] = absolute(order.get_absolute_url())
         message = _message(TEMPLATES[email.kind], context, order.buyer_email)
         if email.kind == Email.Kind.CONFIRMATION:
-            message.attach(f"{order.event.slug}.ics", event_ics(order.event), "text/calendar")
+            calendar = event_ics(order.event, url=context["manage_url"])
+            message.attach(f"{order.event.slug}.ics", calendar, "text/calendar")
         message.send()
     except Exception as exc:  # any transport failure: keep the order, record and retry later
         logger.exception("Sending %s failed", email)

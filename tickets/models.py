@@ -39,15 +39,19 @@ NEXT_STATUSES = {
 }
 
 
+def held_seats_q(now, *, prefix: str = "") -> Q:
+    """Pending orders that hold seats: their hold has not run out, or their delayed payment is on its way.
+
+    `prefix` reaches orders from another model, e.g. "orders__" from Event.
+    """
+    pending = Q(**{f"{prefix}status": OrderStatus.PENDING})
+    return pending & (Q(**{f"{prefix}hold_expires_at__gt": now}) | Q(**{f"{prefix}is_awaiting_async_payment": True}))
+
+
 class OrderQuerySet(models.QuerySet["Order"]):
     def holding_seats(self, *, now=None) -> "OrderQuerySet":
-        """Paid orders, pending orders whose hold has not run out, and those whose delayed payment is on its way."""
-        now = now or timezone.now()
-        return self.filter(
-            Q(status=OrderStatus.PAID)
-            | Q(status=OrderStatus.PENDING, hold_expires_at__gt=now)
-            | Q(status=OrderStatus.PENDING, is_awaiting_async_payment=True)
-        )
+        """Paid orders, and pending orders that hold seats (held_seats_q)."""
+        return self.filter(Q(status=OrderStatus.PAID) | held_seats_q(now or timezone.now()))
 
     def seats_taken(self, event) -> int:
         return self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from events.models import Event
-from tickets.models import Order, OrderStatus, Ticket
+from tickets.models import Order, OrderStatus, Ticket, held_seats_q
 
 LONDON = ZoneInfo("Europe/London")
 CSV_HEADER = [
@@ -45,13 +45,13 @@ class SalesSummary:
 def sales_summary(*, now: datetime | None = None) -> list[SalesSummary]:
     """One summary per event, in one query whatever the number of orders and tickets.
 
-    Sold and revenue count paid orders; held counts pending orders whose hold is still live (as
+    Sold and revenue count paid orders; held counts pending orders that hold seats (as
     seats_taken does); checked in counts tickets of paid orders.
     """
     now = now or timezone.now()
     paid = Q(orders__status=OrderStatus.PAID)
     refunded = Q(orders__status=OrderStatus.REFUNDED)
-    live_hold = Q(orders__status=OrderStatus.PENDING, orders__hold_expires_at__gt=now)
+    live_hold = held_seats_q(now, prefix="orders__")
     checked_in = (
         Ticket.objects.filter(order__event=OuterRef("pk"), order__status=OrderStatus.PAID, checked_in_at__isnull=False)
         .order_by()

@@ -127,10 +127,7 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
             return order  # already done, by a retried webhook or a reload of the success page
-        # The event row too (always after the order row), so the hold can't end between this check and commit
-        # while a concurrent reserve_tickets, which locks the event row, counts seats.
-        Event.objects.select_for_update().get(pk=order.event_id)
-        if not order.is_holding_seats() and not _seats_free_for(order):
+        if not _has_seats(order):
             return _give_back(order.pk, session, note="paid after its hold ended, and sold out: refunded automatically")
         order.stripe_payment_intent_id = session.payment_intent_id
         order.transition_to(OrderStatus.PAID, note="Stripe reports the Checkout Session paid")
@@ -162,10 +159,14 @@ def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -
     return order
 
 
-def _seats_free_for(order: Order) -> bool:
-    """Inside a transaction: can this released order's seats be taken again?"""
+def _has_seats(order: Order) -> bool:
+    """Inside a transaction, with the order row locked: does it still hold its seats, or can it take them again?
+
+    Locks the event row (always after the order row), so the hold can't end between this check and commit
+    while a concurrent reserve_tickets, which locks the event row, counts seats.
+    """
     event = Event.objects.select_for_update().get(pk=order.event_id)
-    return seats_left(event) >= order.quantity
+    return order.is_holding_seats() or seats_left(event) >= order.quantity
 
 
 def release_order(*, order: Order, status: str = OrderStatus.EXPIRED, note: str = "") -> Order:
@@ -195,12 +196,7 @@ def _await_delayed_payment(order_id: int) -> Order:
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        Event.objects.select_for_update().get(pk=order.event_id)  # as in fulfil_checkout
-        if (
-            order.is_pending
-            and not order.is_awaiting_async_payment
-            and (order.is_holding_seats() or _seats_free_for(order))
-        ):
+        if order.is_pending and not order.is_awaiting_async_payment and _has_seats(order):
             order.is_awaiting_async_payment = True
             order.save(update_fields=["is_awaiting_async_payment", "updated_at"])
     return order

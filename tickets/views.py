@@ -86,8 +86,13 @@ def _unpaid_orders_in_this_browser(request: HttpRequest) -> list[Order]:
     references = request.session.get(SESSION_KEY, [])
     if not references:
         return []
-    orders = Order.objects.filter(reference__in=references).holding_seats().order_by("-created_at")
-    return [order for order in orders if order.is_pending and not order.is_awaiting_async_payment]
+    unpaid = Order.objects.filter(
+        reference__in=references,
+        status=OrderStatus.PENDING,
+        is_awaiting_async_payment=False,
+        hold_expires_at__gt=timezone.now(),
+    )
+    return list(unpaid.order_by("-created_at"))
 
 
 def _find_order(reference: str, secret: str) -> Order | None:
@@ -182,7 +187,8 @@ def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpRes
     order = _find_order(reference, secret)
     if order is None or not order.is_paid:
         return _booking_not_found(request)
-    response = HttpResponse(event_ics(order.event, url=emails.absolute("/")), content_type="text/calendar")
+    calendar = event_ics(order.event, url=emails.absolute(order.get_absolute_url()))
+    response = HttpResponse(calendar, content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="{order.event.slug}.ics"'
     return _private(response)
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import EventFactory
-from tickets import reports
+from tickets import reports, services
 from tickets.checkin import Outcome, check_in_ticket
 from tickets.models import Order, OrderStatus, Ticket
 
@@ -397,6 +397,15 @@ def test_the_summary_never_shows_fewer_than_zero_left(client, organiser):
     event = EventFactory(capacity=2)
     make_order(event, "A", "B", "C")  # e.g. capacity lowered after sales
     assert figures(client.get(ORDERS).content.decode())["left"] == "0 of 2"
+
+
+def test_the_summary_counts_a_delayed_payment_as_held_as_seats_left_does(event):
+    past = timezone.now() - timedelta(minutes=1)
+    lapsed = make_order(event, "N", "O", status=OrderStatus.PENDING, hold_expires_at=past)
+    Order.objects.filter(pk=lapsed.pk).update(is_awaiting_async_payment=True)  # a bank payment on its way
+    [summary] = reports.sales_summary()
+    assert summary.held == 2
+    assert summary.left == services.seats_left(event)
 
 
 def test_the_summary_is_one_query(sales, django_assert_num_queries):
