@@ -1,16 +1,17 @@
 # Benchmarks (not part of the test suite): bench/programme.py and bench/purchase.py say what they measure.
-# Both need PostgreSQL on 127.0.0.1:5432 (user postgres, trust). Pass options with ARGS, e.g.
-#   make bench-programme ARGS="--only demo"
+# Both need PostgreSQL on 127.0.0.1:5432 (user postgres, trust); bench-programme also Redis on 127.0.0.1:6379
+# (it caches pages there, as production does, in database 11, which it empties). Pass options with ARGS, e.g.
+#   make bench-programme ARGS="--only synthetic --sessions 2400"
 
 PYTHON ?= .venv/bin/python
 ARGS ?=
 
-.PHONY: bench bench-programme bench-purchase postgres
+.PHONY: bench bench-programme bench-purchase postgres redis
 
 bench: bench-programme bench-purchase
 
-bench-programme: $(PYTHON) postgres
-	$(PYTHON) bench/programme.py $(ARGS)
+bench-programme: $(PYTHON) postgres redis
+	$(PYTHON) bench/programme.py --redis $(ARGS)
 
 bench-purchase: $(PYTHON) postgres
 	$(PYTHON) bench/purchase.py $(ARGS)
@@ -22,3 +23,7 @@ $(PYTHON):
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL does not answer on 127.0.0.1:5432. Start it," \
 		"e.g.: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
+
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis does not answer on 127.0.0.1:6379. Start it," \
+		"e.g.: redis-server --daemonize yes"; exit 1; }

@@ -74,7 +74,8 @@ def start_stripe_double(env: dict) -> subprocess.Popen | None:
     )
     say(f"No STRIPE_SECRET_KEY: payments go to the Stripe test double on http://127.0.0.1:{port}")
     webhook = f"{env['SITE_URL']}/stripe/webhook/"
-    command = [PYTHON, "manage.py", "stripe_double", "--port", str(port), "--webhook-url", webhook]
+    secret = env["STRIPE_WEBHOOK_SECRET"]
+    command = [PYTHON, "-m", "stripe_double", "--port", port, "--webhook-url", webhook, "--webhook-secret", secret]
     return subprocess.Popen([str(arg) for arg in command], cwd=ROOT, env=env)
 
 

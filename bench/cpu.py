@@ -1,4 +1,5 @@
-"""Server CPU time from /proc: the app server's workers and the PostgreSQL processes serving its database.
+"""Server CPU time from /proc: the app server's workers and the PostgreSQL processes serving its database;
+and the Redis server's, from Redis itself (RedisMeter).
 
 Fields 14-17 of /proc/<pid>/stat are utime, stime, cutime and cstime in clock ticks. A parent's
 cutime/cstime hold the CPU time of children it has waited for, so a gunicorn worker recycled during a
@@ -13,6 +14,8 @@ backend that exits between two readings keeps what it had used until the last on
 
 import os
 from pathlib import Path
+
+import redis
 
 PROC = Path("/proc")
 MS_PER_TICK = 1000 / os.sysconf("SC_CLK_TCK")
@@ -113,3 +116,19 @@ def peak_rss_kib(pid: int) -> int | None:
         return None
     line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), None)
     return int(line.split()[1]) if line else None
+
+
+class RedisMeter:
+    """Milliseconds of CPU the Redis server has used (INFO cpu), or always 0 without Redis (url None).
+
+    Redis is one process for all its databases: whatever else uses it meanwhile (others' tests) counts too.
+    """
+
+    def __init__(self, url: str | None) -> None:
+        self.client = redis.Redis.from_url(url) if url else None
+
+    def __call__(self) -> float:
+        if self.client is None:
+            return 0.0
+        info = self.client.info("cpu")
+        return (float(info["used_cpu_user"]) + float(info["used_cpu_sys"])) * 1000

@@ -49,7 +49,7 @@ class LoadResult:
     latencies: list[float]
     transferred: int
     errors: int
-    meter_delta: float  # the change in the meter() passed to run_load over the window
+    meter_delta: tuple[float, ...]  # the change in each reading of the meter() passed to run_load over the window
 
     @property
     def per_second(self) -> float:
@@ -108,7 +108,7 @@ def run_load(
     warmup: float,
     seconds: float,
     max_requests: int,
-    meter: Callable[[], float],
+    meter: Callable[[], tuple[float, ...]],
 ) -> LoadResult:
     """Load one path; meter() is read as the window opens and again once every client has stopped."""
     start_at = time.time() + warmup
@@ -126,7 +126,7 @@ def run_load(
         latencies=latencies,
         transferred=sum(result.transferred for result in results),
         errors=sum(result.errors for result in results),
-        meter_delta=after - before,
+        meter_delta=tuple(later - earlier for later, earlier in zip(after, before, strict=True)),
     )
 
 
@@ -138,5 +138,5 @@ def combine(results: list[LoadResult]) -> LoadResult:
         latencies=[latency for result in results for latency in result.latencies],
         transferred=sum(result.transferred for result in results),
         errors=sum(result.errors for result in results),
-        meter_delta=sum(result.meter_delta for result in results),
+        meter_delta=tuple(map(sum, zip(*(result.meter_delta for result in results), strict=True))),
     )

@@ -4,6 +4,7 @@ import gzip
 import os
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -37,7 +38,8 @@ class Row:
     label: str
     path: str
     load: loadgen.LoadResult
-    cpu_ms: float  # server CPU per request completed
+    cpu_ms: float  # server CPU per request completed: gunicorn workers and PostgreSQL
+    redis_ms: float  # the Redis server's CPU per request completed (0 without Redis)
     probe: inprocess.Probe | None = None  # None for the static file: no Django view behind it
 
 
@@ -45,6 +47,7 @@ class Row:
 class Measurement:
     programme: str
     sessions: int
+    cache: str  # the page cache's backend, as configured
     rows: list[Row]
     weight: dict[str, loadgen.Response]  # the programme page first, then each asset it loads
     machine: "MachineShare"
@@ -68,9 +71,15 @@ def measure(programme: str, load_data: Callable[[], object], options: LoadOption
     sessions = inprocess.session_count()
     connections.close_all()  # the load generator forks: leave it no open database connection
     database = settings.DATABASES["default"]["NAME"]
+    redis_ms = cpu.RedisMeter(os.environ.get("REDIS_URL"))
     with server.gunicorn(ROOT, dict(os.environ), WORKERS, scratch / f"gunicorn-{programme}.log") as running:
+        for path in pages.values():
+            prime(running.port, path)
         server_ticks = cpu.ServerMeter(app_server=running.pid, postmaster=postmaster, database=database)
-        before = _machine_reading(server_ticks)
+        before = _machine_reading(server_ticks, redis_ms)
+
+        def meter() -> tuple[float, float]:
+            return server_ticks() * cpu.MS_PER_TICK, redis_ms()
 
         def load(path: str, *, share: int = 1, warmup: float = WARMUP) -> loadgen.LoadResult:
             return loadgen.run_load(
@@ -81,7 +90,7 @@ def measure(programme: str, load_data: Callable[[], object], options: LoadOption
                 warmup=warmup,
                 seconds=options.seconds / share,
                 max_requests=options.max_requests // share,
-                meter=server_ticks,
+                meter=meter,
             )
 
         # The programme page and the static file are compared, so they take turns, in rounds: whatever
@@ -97,9 +106,16 @@ def measure(programme: str, load_data: Callable[[], object], options: LoadOption
             _row("Session", pages["Session"], load(pages["Session"]), probes["Session"]),
             _row("Static file", static_path, loadgen.combine(turns["Static file"])),
         ]
-        machine = MachineShare.between(before, _machine_reading(server_ticks))
+        machine = MachineShare.between(before, _machine_reading(server_ticks, redis_ms))
         weight = page_weight(running.port, pages["Programme"])
-    return Measurement(programme, sessions, rows, weight, machine)
+    return Measurement(programme, sessions, cache_description(), rows, weight, machine)
+
+
+def cache_description() -> str:
+    """The page cache's backend and where it is: "RedisCache at redis://...", or "LocMemCache" (one per worker)."""
+    cache = settings.CACHES["default"]
+    backend = cache["BACKEND"].rsplit(".", 1)[-1]
+    return f"{backend} at {cache['LOCATION']}" if cache.get("LOCATION") else f"{backend} (one per worker)"
 
 
 @dataclass(frozen=True)
@@ -107,26 +123,39 @@ class MachineShare:
     """How busy the machine was while the pages were loaded, and how much of that was someone else's work."""
 
     busy: float  # share of all cores
-    others_cores: float  # cores' worth of CPU used by processes other than the server, the load generator and us
+    others_cores: float  # cores' worth of CPU used by processes other than the servers, the load generator and us
 
     @staticmethod
-    def between(before: tuple[int, ...], after: tuple[int, ...]) -> "MachineShare":
-        busy, total, server, ours = (later - earlier for later, earlier in zip(after, before, strict=True))
+    def between(before: tuple[float, ...], after: tuple[float, ...]) -> "MachineShare":
+        busy, total, servers, ours = (later - earlier for later, earlier in zip(after, before, strict=True))
         cores = os.cpu_count() or 1
-        return MachineShare(busy / total if total else 0.0, (busy - server - ours) / total * cores if total else 0.0)
+        return MachineShare(busy / total if total else 0.0, (busy - servers - ours) / total * cores if total else 0.0)
 
 
-def _machine_reading(server_ticks: cpu.ServerMeter) -> tuple[int, int, int, int]:
-    """(machine busy, machine total, server, this process and its reaped children): clock ticks."""
+def _machine_reading(server_ticks: cpu.ServerMeter, redis_ms: cpu.RedisMeter) -> tuple[float, float, float, float]:
+    """(machine busy, machine total, servers (gunicorn, PostgreSQL, Redis), this process and its reaped children):
+    clock ticks."""
     busy, total = cpu.machine_ticks()
     mine = os.times()
     ours = round((mine.user + mine.system + mine.children_user + mine.children_system) / cpu.MS_PER_TICK * 1000)
-    return busy, total, server_ticks(), ours
+    return busy, total, server_ticks() + redis_ms() / cpu.MS_PER_TICK, ours
 
 
 def _row(label: str, path: str, load: loadgen.LoadResult, probe: inprocess.Probe | None = None) -> Row:
-    cpu_ms = load.meter_delta * cpu.MS_PER_TICK / load.requests if load.requests else 0.0
-    return Row(label, path, load, cpu_ms, probe)
+    server_ms, redis_ms = load.meter_delta
+    per_request = 1 / load.requests if load.requests else 0.0
+    return Row(label, path, load, server_ms * per_request, redis_ms * per_request, probe)
+
+
+def prime(port: int, path: str) -> None:
+    """Have every worker serve `path` before it is measured, so no window holds a page's first rendering.
+
+    A large programme takes seconds to render: longer than the warm-up, and each probe above emptied the
+    cache. Two rounds of one request per connection a worker can take keep every worker busy at once.
+    """
+    with ThreadPoolExecutor(2 * WORKERS) as pool:
+        for _ in range(2):
+            list(pool.map(lambda _: loadgen.get(port, path, PAGE_HEADERS), range(2 * WORKERS)))
 
 
 def write_static_file(size: int) -> str:

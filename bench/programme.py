@@ -1,16 +1,20 @@
 """Benchmark the public programme pages as production serves them, and check the performance targets.
 
-Run from the project root (or `make bench-programme`); it takes about a minute and a half:
+Run from the project root (or `make bench-programme`, which passes --redis); it takes about a minute and a half:
 
-    .venv/bin/python bench/programme.py [--seconds 5] [--connections 8] [--rounds 4] [--only demo|synthetic]
+    .venv/bin/python bench/programme.py [--redis [URL]] [--sessions 600] [--only demo|synthetic]
+                                        [--seconds 5] [--connections 8] [--rounds 4]
 
 It drops and re-creates the PostgreSQL database netroots_bench, migrates it and collects static
 files into a scratch folder, then measures the demo programme (manage.py load_demo) and a large
-synthetic one (bench/synthetic.py: 3 days, 20 rooms, 600 sessions, 800 speakers). For each:
+synthetic one (bench/synthetic.py: 3 days, 20 rooms, 600 sessions, 800 speakers; --sessions 2400
+makes it 80 rooms and 3,200 speakers). With --redis the page cache is Redis, as README recommends
+for production (REDIS_URL; by default database 11 of the local Redis, which the benchmark empties:
+give it a database no one else uses); without, each gunicorn worker keeps its own in memory. For each:
 
-* SQL queries per page, counted in this process with the Django test client (bench/inprocess.py),
-  once with the page cache cleared ("cold") and once more straight after ("warm"); "cold ms" is
-  the wall time of that cold request.
+* SQL queries and connection health checks per page, counted in this process with the Django test
+  client (bench/inprocess.py), once with the page cache cleared ("cold") and once more straight
+  after ("warm": a cache hit, which should make none); "cold ms" is the wall time of that cold request.
 * gunicorn starts with the production settings (bench/settings.py moves only STATIC_ROOT) and
   gunicorn.conf.py, 2 workers, on a free loopback port. Four URLs are loaded in turn by
   bench/loadgen.py: the home page, the programme, one session page, and a file of random bytes
@@ -22,8 +26,9 @@ synthetic one (bench/synthetic.py: 3 days, 20 rooms, 600 sessions, 800 speakers)
 * Per URL: requests/s, p50 and p99 latency, bytes per response as transferred (status line,
   headers, body), and server CPU per request: the utime+stime that the gunicorn workers and the
   postgres processes serving netroots_bench (its backends and the shared WAL writer, checkpointer...,
-  not other databases' backends) used in the window (bench/cpu.py), divided by the requests completed.
-  The load generator runs on the same 2 cores and competes with the server, but is not counted.
+  not other databases' backends) used in the window (bench/cpu.py), divided by the requests completed;
+  with --redis, the Redis server's CPU per request too, apart. The load generator runs on the same
+  2 cores and competes with the server, but is not counted.
 * Page weight: the programme page and every <link href>, <script src> and <img src> on it,
   fetched as a first visit would (Accept-Encoding: br, gzip), in bytes transferred.
 
@@ -41,6 +46,7 @@ from pathlib import Path
 
 import django
 import psycopg
+import redis
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: import the project
@@ -49,6 +55,7 @@ from bench.server import ServerError
 
 DATABASE = "netroots_bench"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/11"  # a database of the benchmark's own: it is emptied
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,6 +65,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-requests", type=int, default=50_000, help="per URL, ends the window early")
     parser.add_argument("--rounds", type=int, default=4, help="turns the programme and static file take (default 4)")
     parser.add_argument("--only", choices=["demo", "synthetic"], help="measure one programme only")
+    parser.add_argument("--sessions", type=int, default=600, help="sessions of the synthetic programme (default 600)")
+    parser.add_argument(
+        "--redis", nargs="?", const=REDIS, metavar="URL",
+        help=f"cache pages in Redis (REDIS_URL), as production does; default URL {REDIS}, emptied by the run",
+    )  # fmt: skip
     return parser.parse_args()
 
 
@@ -72,6 +84,11 @@ def environment(static_root: Path) -> dict[str, str]:
     }
 
 
+def cache_environment(redis_url: str | None) -> dict[str, str]:
+    """REDIS_URL only if asked for: the run empties the cache, so never one inherited from the shell."""
+    return {"REDIS_URL": redis_url} if redis_url else {}
+
+
 def recreate_database(database: str = DATABASE) -> None:
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
@@ -80,9 +97,17 @@ def recreate_database(database: str = DATABASE) -> None:
 
 def main() -> int:
     args = parse_args()
+    if args.redis:
+        try:
+            redis.Redis.from_url(args.redis).ping()
+        except redis.RedisError as error:
+            print(f"Redis does not answer at {args.redis}: {error}", file=sys.stderr)
+            return 1
     with tempfile.TemporaryDirectory(prefix="netroots-bench-") as scratch:
+        env = environment(Path(scratch) / "static")
+        env.pop("REDIS_URL", None)
         os.environ.clear()
-        os.environ.update(environment(Path(scratch) / "static"))
+        os.environ.update(env | cache_environment(args.redis))
         recreate_database()
         django.setup()
         from bench import run  # imports the project's models, so only once Django is set up

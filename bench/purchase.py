@@ -6,7 +6,7 @@ Run from the project root (or `make bench-purchase`); it takes about a minute:
 
 It drops and re-creates the PostgreSQL database netroots_bench_purchase, migrates it, collects static
 files into a scratch folder and loads the demo programme, whose event it puts on sale. The Stripe test
-double (tickets/stripe_double.py) runs in this process on a free loopback port; the site reaches it
+double (the stripe_double package) runs in this process on a free loopback port; the site reaches it
 through STRIPE_API_BASE, and it POSTs its signed webhooks to the site, as Stripe does. gunicorn runs
 with the production settings (bench/settings.py moves only STATIC_ROOT) and gunicorn.conf.py, 2 workers,
 with the reservation rate limit off (RESERVATION_RATE_LIMIT=""), emails rendered but handed to Django's
@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bench import programme, server
 from bench.server import ServerError
-from tickets.stripe_double import StripeDouble
+from stripe_double import StripeDouble
 
 DATABASE = "netroots_bench_purchase"
 

@@ -13,7 +13,7 @@ from django.db import connections
 from bench import buyer, cpu, inprocess, memory, server, shop
 from bench.measure import ROOT, WORKERS, postmaster_pid
 from bench.server import ServerError
-from tickets.stripe_double import StripeDouble
+from stripe_double import StripeDouble
 
 NEVER_SELLS_OUT = 1_000_000  # seats while purchases are measured
 MAX_CPU_MS = 60.0  # server CPU per purchase

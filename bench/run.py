@@ -1,13 +1,11 @@
 """The programme benchmark's steps, once Django is set up: prepare the database, measure, report."""
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 from bench import inprocess, report, synthetic
 from bench.measure import LoadOptions, Measurement, measure
-
-# The demo goes first: bench/synthetic.py deletes every event, so the demo is measured on its own.
-PROGRAMMES = {"demo": inprocess.load_demo, "synthetic": synthetic.build}
 
 
 def run(args: argparse.Namespace, scratch: Path) -> int:
@@ -16,8 +14,10 @@ def run(args: argparse.Namespace, scratch: Path) -> int:
         seconds=args.seconds, connections=args.connections, max_requests=args.max_requests, rounds=args.rounds
     )
     inprocess.prepare_database()
+    # The demo goes first: bench/synthetic.py deletes every event, so the demo is measured on its own.
+    programmes = {"demo": inprocess.load_demo, "synthetic": partial(synthetic.build, sessions=args.sessions)}
     measurements: list[Measurement] = []
-    for name, load_data in PROGRAMMES.items():
+    for name, load_data in programmes.items():
         if args.only and args.only != name:
             continue
         measurement = measure(name, load_data, options, scratch)

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from bench import buyer
 from events.models import Event
+from stripe_double import StripeDouble
 from tickets.models import Order, OrderStatus, StripeEvent
 from tickets.services import sales_problem
-from tickets.stripe_double import StripeDouble
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 CLIENT_HEADERS = {"HTTP_HOST": "127.0.0.1", "HTTP_X_FORWARDED_PROTO": "https", "HTTP_ORIGIN": "https://127.0.0.1"}

@@ -1,11 +1,14 @@
-"""A large synthetic programme: 3 days, 20 rooms, 600 sessions, 800 speakers, 60 organisations, 6 tracks.
+"""A large synthetic programme: by default 3 days, 20 rooms, 600 sessions, 800 speakers, 60 organisations, 6 tracks.
 
-build() deletes every event, session, speaker and organisation and writes the synthetic ones with
-bulk_create, which fires no signals, so it bumps the page-cache version itself at the end. The
-content is generated from a fixed seed: every run builds the same programme (apart from the dates,
-which start a few weeks from today so the event is the current one).
+build(sessions=N) makes a programme of N sessions over the same 3 days: the rooms grow (10 sessions
+per room per day) and so do the speakers (4 for every 3 sessions); 2,400 sessions are 80 rooms and
+3,200 speakers. It deletes every event, session, speaker and organisation and writes the synthetic
+ones with bulk_create, which fires no signals, so it bumps the page cache's version itself at the end.
+The content is generated from a fixed seed: every run builds the same programme (apart from the
+dates, which start a few weeks from today so the event is the current one).
 """
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,14 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import Event, Room, Session, SessionSpeaker, Track
-from events.pagecache import bump_content_version
+from netroots.pagecache import PROGRAMME, bump
 from speakers.models import Organisation, Speaker
 
 LONDON = ZoneInfo("Europe/London")
 DAYS = 3
-ROOMS = 20
-SESSIONS_PER_ROOM_PER_DAY = 10  # 3 x 20 x 10 = 600 sessions
-SPEAKERS = 800
+SESSIONS = 600
+SESSIONS_PER_ROOM_PER_DAY = 10  # 600 sessions: 3 days x 20 rooms x 10
+SPEAKERS_PER_SESSION_SHARE = 4 / 3  # 600 sessions: 800 speakers
 ORGANISATIONS = 60
 TRACKS = ["Campaigning", "Organising", "Media & blogging", "Data & technology", "Fundraising", "Policy"]
 DAY_STARTS = time(9, 0)
@@ -64,19 +67,22 @@ class SpeakerDiary:
         self.busy.setdefault(speaker, []).append((starts_at, ends_at))
 
 
-def build(seed: int = 2028) -> Event:
+def build(sessions: int = SESSIONS, seed: int = 2028) -> Event:
     rng = random.Random(seed)
     first_day = timezone.localdate() + timedelta(weeks=6)
+    rooms_count = math.ceil(sessions / (DAYS * SESSIONS_PER_ROOM_PER_DAY))
     with transaction.atomic():
         _delete_programme()
-        event = _event(first_day)
-        rooms = Room.objects.bulk_create(_rooms(event))
+        event = _event(first_day, sessions, rooms_count)
+        rooms = Room.objects.bulk_create(_rooms(event, rooms_count))
         tracks = Track.objects.bulk_create(_tracks(event))
         organisations = Organisation.objects.bulk_create(_organisations(rng))
-        speakers = Speaker.objects.bulk_create(_speakers(rng, organisations))
-        sessions = Session.objects.bulk_create(_sessions(rng, event, first_day, rooms, tracks))
-        SessionSpeaker.objects.bulk_create(_speaker_roles(rng, sessions, speakers))
-    bump_content_version()
+        speakers = Speaker.objects.bulk_create(
+            _speakers(rng, organisations, round(sessions * SPEAKERS_PER_SESSION_SHARE))
+        )
+        made = Session.objects.bulk_create(_sessions(rng, event, first_day, rooms, tracks)[:sessions])
+        SessionSpeaker.objects.bulk_create(_speaker_roles(rng, made, speakers))
+    bump(PROGRAMME)  # bulk_create sent no signal
     return event
 
 
@@ -88,13 +94,13 @@ def _delete_programme() -> None:
     Organisation.objects.all().delete()
 
 
-def _event(first_day: date) -> Event:
+def _event(first_day: date, sessions: int, rooms: int) -> Event:
     starts_at = datetime.combine(first_day, DAY_STARTS, tzinfo=LONDON)
     return Event.objects.create(
         name="Netroots Synthetic",
         slug="netroots-synthetic",
         summary="A three-day synthetic programme for the benchmark.",
-        description="Twenty rooms, six hundred sessions.",
+        description=f"{rooms} rooms, {sessions} sessions.",
         venue="Benchmark Conference Centre",
         address="1 Loopback Road, London",
         starts_at=starts_at,
@@ -105,8 +111,8 @@ def _event(first_day: date) -> Event:
     )
 
 
-def _rooms(event: Event) -> list[Room]:
-    names = ["Main Hall"] + [f"Room {number}" for number in range(2, ROOMS + 1)]
+def _rooms(event: Event, count: int) -> list[Room]:
+    names = ["Main Hall"] + [f"Room {number}" for number in range(2, count + 1)]
     return [
         Room(event=event, name=name, slug=f"room-{position}", capacity=400 if position == 1 else 60, position=position)
         for position, name in enumerate(names, start=1)
@@ -127,9 +133,9 @@ def _organisations(rng: random.Random) -> list[Organisation]:
     ]
 
 
-def _speakers(rng: random.Random, organisations: list[Organisation]) -> list[Speaker]:
+def _speakers(rng: random.Random, organisations: list[Organisation], count: int) -> list[Speaker]:
     speakers = []
-    for number in range(1, SPEAKERS + 1):
+    for number in range(1, count + 1):
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         speakers.append(
             Speaker(
@@ -192,7 +198,7 @@ def _speaker_roles(rng: random.Random, sessions: list[Session], speakers: list[S
     for session in sessions:
         chosen: list[int] = []
         for _ in range(rng.choice(SPEAKERS_PER_SESSION)):
-            speaker = _pick_speaker(rng, diary, session, exclude=chosen)
+            speaker = _pick_speaker(rng, diary, session, len(speakers), exclude=chosen)
             diary.book(speaker, session.starts_at, session.ends_at)
             chosen.append(speaker)
         roles += [
@@ -202,9 +208,9 @@ def _speaker_roles(rng: random.Random, sessions: list[Session], speakers: list[S
     return roles
 
 
-def _pick_speaker(rng: random.Random, diary: SpeakerDiary, session: Session, exclude: list[int]) -> int:
+def _pick_speaker(rng: random.Random, diary: SpeakerDiary, session: Session, count: int, exclude: list[int]) -> int:
     """A random speaker free at the time if one turns up within a few draws, else any other one."""
-    candidates = [index for index in range(SPEAKERS) if index not in exclude]
+    candidates = [index for index in range(count) if index not in exclude]
     for _ in range(SPEAKER_TRIES):
         speaker = rng.choice(candidates)
         if diary.is_free(speaker, session.starts_at, session.ends_at):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from events import scheduling
+from speakers.models import Speaker
 
 # Orders hold at most 100 tickets (tickets.Order's constraint), and a Stripe Checkout Session lasts
 # between 30 minutes and 24 hours: an event set outside these would fail at checkout.
@@ -54,8 +57,6 @@ class Event(models.Model):
     )
     sales_open_at = models.DateTimeField()
     sales_close_at = models.DateTimeField()
-    # Bumped by events.signals on every change to what public pages show; part of the page cache key.
-    content_version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = EventQuerySet.as_manager()
 
@@ -81,6 +82,7 @@ class Event(models.Model):
         return self.name
 
     def clean(self) -> None:
+        """Raises ValidationError if the event ends before it starts, or sales close before they open."""
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The event must end after it starts."})
         if self.sales_open_at and self.sales_close_at and self.sales_close_at <= self.sales_open_at:
@@ -88,6 +90,7 @@ class Event(models.Model):
 
     @property
     def days(self) -> list:
+        """The event's dates (datetime.date) in London, first to last."""
         first, last = timezone.localdate(self.starts_at), timezone.localdate(self.ends_at)
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -123,9 +126,11 @@ class Track(models.Model):
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def published(self) -> "SessionQuerySet":
+        """Sessions the public may see."""
         return self.filter(is_published=True)
 
     def for_programme(self) -> "SessionQuerySet":
+        """Published sessions in timetable order, with rooms, tracks and speakers in a constant number of queries."""
         return (
             self.published()
             .select_related("room", "track")
@@ -138,7 +143,8 @@ class SessionQuerySet(models.QuerySet["Session"]):
             .order_by("starts_at", "room__position", "title")
         )
 
-    def overlapping(self, starts_at, ends_at) -> "SessionQuerySet":
+    def overlapping(self, starts_at: datetime, ends_at: datetime) -> "SessionQuerySet":
+        """Sessions that share any moment with [starts_at, ends_at) (timezone-aware)."""
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
@@ -159,7 +165,7 @@ class Session(models.Model):
     ends_at = models.DateTimeField()
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
     track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
-    speakers = models.ManyToManyField("speakers.Speaker", through="SessionSpeaker", related_name="sessions")
+    speakers = models.ManyToManyField(Speaker, through="SessionSpeaker", related_name="sessions")
     place_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="For workshops with limited places; leave empty for no limit."
     )
@@ -181,12 +187,11 @@ class Session(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
+        """The session's public page."""
         return reverse("events:session-detail", args=[self.slug])
 
     def clean(self) -> None:
         """Refuse an impossible slot: backwards, outside the event, or a room used twice."""
-        from events import scheduling  # scheduling imports this module
-
         if not (self.starts_at and self.ends_at):
             return
         if self.ends_at <= self.starts_at:
@@ -198,6 +203,7 @@ class Session(models.Model):
 
     @property
     def duration_minutes(self) -> int:
+        """Length in whole minutes."""
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
     @property
@@ -208,7 +214,7 @@ class Session(models.Model):
 
 class SessionSpeaker(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="speaker_roles")
-    speaker = models.ForeignKey("speakers.Speaker", on_delete=models.CASCADE, related_name="session_roles")
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="session_roles")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -218,3 +224,8 @@ class SessionSpeaker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.speaker} at {self.session}"
+
+
+def programme_speakers() -> "models.QuerySet[Speaker]":
+    """Speakers who lead at least one published session: the programme's speakers, each once."""
+    return Speaker.objects.filter(session_roles__session__is_published=True).distinct()

@@ -1,23 +1,35 @@
 """Scheduling rules for the programme: one place per speaker, one session per room, inside the event.
 
-Each check raises ValidationError with a message an organiser can act on; the admin calls them
-through Session.clean() and the session form's speaker formset.
+Each check raises ValidationError with a message an organiser can act on; Session.clean() and the
+admin's speaker formset call them. The rules query other sessions through the session's own model,
+so that this module needs nothing from events.models (which calls it) at import time.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 
-from events.models import Session
+if TYPE_CHECKING:
+    from events.models import Session
 
 
-def _when(session: Session) -> str:
-    start, end = timezone.localtime(session.starts_at), timezone.localtime(session.ends_at)
+def _when(starts_at: datetime, ends_at: datetime) -> str:
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
     return f"{formats.date_format(start, 'D j M H:i')}–{end:%H:%M}"
 
 
+def _other_sessions(session: Session):
+    """Every session but this one (the one being validated may not be saved yet)."""
+    return type(session).objects.exclude(pk=session.pk)
+
+
 def check_within_event(session: Session) -> None:
+    """Raises ValidationError if the session starts before or ends after its event."""
     event = session.event
     if session.starts_at < event.starts_at or session.ends_at > event.ends_at:
         raise ValidationError(
@@ -28,29 +40,28 @@ def check_within_event(session: Session) -> None:
 
 
 def check_room_free(session: Session) -> None:
+    """Raises ValidationError (on the room field) if another session uses the room at an overlapping time."""
     clash = (
-        Session.objects.filter(room_id=session.room_id)
-        .overlapping(session.starts_at, session.ends_at)
-        .exclude(pk=session.pk)
-        .first()
+        _other_sessions(session).filter(room_id=session.room_id).overlapping(session.starts_at, session.ends_at).first()
     )
     if clash:
-        message = f"{session.room} is already booked for “{clash.title}” ({_when(clash)}). Choose another room or time."
+        when = _when(clash.starts_at, clash.ends_at)
+        message = f"{session.room} is already booked for “{clash.title}” ({when}). Choose another room or time."
         raise ValidationError({"room": message})
 
 
 def check_speakers_free(session: Session, speaker_ids: Iterable[int]) -> None:
+    """Raises ValidationError listing each of these speakers who speaks elsewhere at an overlapping time."""
     clashes = (
-        Session.objects.filter(speaker_roles__speaker_id__in=list(speaker_ids))
+        _other_sessions(session)
+        .filter(speaker_roles__speaker_id__in=list(speaker_ids))
         .overlapping(session.starts_at, session.ends_at)
-        .exclude(pk=session.pk)
         .values_list("speaker_roles__speaker__name", "title", "starts_at", "ends_at")
         .distinct()
         .order_by("speaker_roles__speaker__name")
     )
     messages = [
-        f"{name} is already speaking at “{title}” ({_when(Session(starts_at=starts, ends_at=ends))})."
-        for name, title, starts, ends in clashes
+        f"{name} is already speaking at “{title}” ({_when(starts, ends)})." for name, title, starts, ends in clashes
     ]
     if messages:
         raise ValidationError(messages)

@@ -31,12 +31,6 @@ class Organisation(models.Model):
         return self.name
 
 
-class SpeakerQuerySet(models.QuerySet["Speaker"]):
-    def with_sessions(self) -> "SpeakerQuerySet":
-        """Speakers who lead at least one published session."""
-        return self.filter(session_roles__session__is_published=True).distinct()
-
-
 class Speaker(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
@@ -49,8 +43,6 @@ class Speaker(models.Model):
     links = models.JSONField(default=list, blank=True, help_text="A list of web addresses.")
     is_featured = models.BooleanField("featured on the home page", default=False)
 
-    objects = SpeakerQuerySet.as_manager()
-
     class Meta:
         ordering = ["name"]
 
@@ -58,6 +50,7 @@ class Speaker(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
+        """The speaker's public page."""
         return reverse("speakers:speaker-detail", args=[self.slug])
 
     @property
@@ -70,4 +63,5 @@ class Speaker(models.Model):
 
     @property
     def initials(self) -> str:
+        """Up to two initials, shown where there is no photo."""
         return "".join(part[0] for part in self.name.split()[:2]).upper()

@@ -1,23 +1,13 @@
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from events.models import Event, Session
-from events.pagecache import cached_page
-from speakers.models import Speaker
+from speakers.models import Organisation
 
 
-@cached_page()
-def speaker_list(request: HttpRequest) -> HttpResponse:
-    speakers = Speaker.objects.with_sessions().select_related("organisation")
-    return render(request, "speakers/speaker_list.html", {"speakers": speakers, "event": Event.objects.current()})
-
-
-@cached_page()
-def speaker_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    sessions = Session.objects.published().select_related("room").order_by("starts_at")
-    speaker = get_object_or_404(
-        Speaker.objects.select_related("organisation").prefetch_related(Prefetch("sessions", queryset=sessions)),
-        slug=slug,
-    )
-    return render(request, "speakers/speaker_detail.html", {"speaker": speaker, "event": Event.objects.current()})
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    """The organisations taking part, grouped by kind (parties, unions, ...), each with its speakers."""
+    groups: dict[str, list[Organisation]] = {heading: [] for heading in Organisation.KIND_HEADINGS.values()}
+    for organisation in Organisation.objects.prefetch_related("speakers"):
+        groups[Organisation.KIND_HEADINGS[organisation.kind]].append(organisation)
+    groups = {heading: members for heading, members in groups.items() if members}
+    return render(request, "speakers/organisation_list.html", {"groups": groups})

@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import call_command
 
@@ -25,7 +26,7 @@ def demo(db):
 @pytest.fixture
 def stripe_double(settings):
     """The Stripe test double on an ephemeral loopback port, with the real stripe library pointed at it."""
-    from tickets.stripe_double import StripeDouble
+    from stripe_double import StripeDouble
 
     double = StripeDouble(webhook_secret="whsec_test_double").start()
     settings.STRIPE_API_BASE = double.base_url
@@ -33,3 +34,11 @@ def stripe_double(settings):
     settings.STRIPE_WEBHOOK_SECRET = double.webhook_secret
     yield double
     double.stop()
+
+
+@pytest.fixture
+def organiser(client):
+    """The test client, logged in as a superuser (an organiser); returns the user."""
+    user = User.objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(user)
+    return user

@@ -8,7 +8,7 @@ from enum import StrEnum
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.models import OrderStatus, Ticket
+from tickets.models import Ticket
 
 FULL_REFERENCE_LENGTH = 26  # what the QR code encodes
 SHORT_REFERENCE_LENGTH = 8  # "ABCD-EFGH", printed under it: the first eight characters
@@ -66,7 +66,7 @@ def check_in_ticket(*, reference: str) -> CheckIn:
         if len(found) > 1:  # 40 bits make this very unlikely; the QR code's full reference never is
             return CheckIn(Outcome.AMBIGUOUS, key)
         [ticket] = found
-        if ticket.order.status != OrderStatus.PAID:
+        if not ticket.order.is_paid:
             return CheckIn(Outcome.NOT_VALID, key, ticket)
         now = timezone.now()
         if Ticket.objects.filter(pk=ticket.pk, checked_in_at__isnull=True).update(checked_in_at=now):

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from events.calendar import event_ics
-from tickets.models import Email, Order, OrderStatus
+from tickets.models import Email, Order
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def send(email_id: int, *, again: bool = False) -> bool:
         return Email.objects.filter(pk=email_id, sent_at__isnull=False).exists()
     email = Email.objects.select_related("order__event").get(pk=email_id)
     order = email.order
-    if email.kind == Email.Kind.CONFIRMATION and not order.is_paid:
+    if not email.is_owed:
         Email.objects.filter(pk=email.pk).update(last_error=not_sent_note(order), claimed_at=None)
         return False
     try:
@@ -90,17 +90,16 @@ def not_sent_note(order: Order) -> str:
 def send_pending(*, older_than_seconds: int = 60) -> tuple[int, int]:
     """Retry owed emails that have not gone out; returns (sent, still failing).
 
-    Skips emails another process is sending right now. A confirmation whose order is no longer paid is
-    not owed any more: it is marked with `not_sent_note` and left alone.
+    Skips emails another process is sending right now. An email no longer owed (EmailQuerySet.owed: the
+    confirmation of an order refunded meanwhile) is marked with `not_sent_note` and left alone.
     """
     now = timezone.now()
     unsent = Email.objects.filter(sent_at__isnull=True)
-    not_owed = Q(kind=Email.Kind.CONFIRMATION) & ~Q(order__status=OrderStatus.PAID)
-    for email in unsent.filter(not_owed).select_related("order"):  # a handful at most: refunds are rare
+    for email in unsent.not_owed().select_related("order"):  # a handful at most: refunds are rare
         if email.last_error != (note := not_sent_note(email.order)):
             Email.objects.filter(pk=email.pk, sent_at__isnull=True).update(last_error=note)
     due = now - timedelta(seconds=older_than_seconds)
-    owed = unsent.exclude(not_owed).filter(_claimable(now), created_at__lte=due, attempts__lt=MAX_AUTOMATIC_ATTEMPTS)
+    owed = unsent.owed().filter(_claimable(now), created_at__lte=due, attempts__lt=MAX_AUTOMATIC_ATTEMPTS)
     sent = failed = 0
     for email_id in owed.values_list("pk", flat=True):
         if send(email_id):

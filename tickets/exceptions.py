@@ -17,6 +17,10 @@ class InvalidTransition(TicketError):
     pass
 
 
+class NotRefundable(TicketError):
+    """The order is not paid (pending, released or already refunded), so there is nothing to refund."""
+
+
 class PaymentError(TicketError):
     """Stripe could not be reached or refused the request."""
 

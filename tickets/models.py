@@ -1,5 +1,6 @@
 import hmac
 import secrets
+from datetime import datetime
 from functools import partial
 
 from django.db import models
@@ -13,10 +14,12 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to 
 
 
 def new_order_reference() -> str:
+    """A short, readable order reference ("NR-" and 6 characters): said on the phone, not a secret."""
     return "NR-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
 def new_ticket_reference() -> str:
+    """A ticket's unguessable reference (130 bits), encoded in its QR code."""
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(26))  # 26 * 5 bits = 130 bits
 
 
@@ -39,27 +42,36 @@ NEXT_STATUSES = {
 }
 
 
-def held_seats_q(now, *, prefix: str = "") -> Q:
-    """Pending orders that hold seats: their hold has not run out, or their delayed payment is on its way.
+def held_seats_q(now: datetime, *, prefix: str = "") -> Q:
+    """The one rule for which unpaid orders hold seats: pending orders whose hold has not run out, or whose
+    delayed payment (a bank debit) is on its way. Paid orders hold theirs too (OrderQuerySet.holding_seats).
 
-    `prefix` reaches orders from another model, e.g. "orders__" from Event.
+    `now` is timezone-aware; `prefix` reaches orders from another model, e.g. "orders__" from Event.
     """
     pending = Q(**{f"{prefix}status": OrderStatus.PENDING})
     return pending & (Q(**{f"{prefix}hold_expires_at__gt": now}) | Q(**{f"{prefix}is_awaiting_async_payment": True}))
 
 
 class OrderQuerySet(models.QuerySet["Order"]):
-    def holding_seats(self, *, now=None) -> "OrderQuerySet":
-        """Paid orders, and pending orders that hold seats (held_seats_q)."""
+    def holding_seats(self, *, now: datetime | None = None) -> "OrderQuerySet":
+        """Orders whose seats count against capacity: paid ones, and unpaid ones that hold seats (held_seats_q)."""
         return self.filter(Q(status=OrderStatus.PAID) | held_seats_q(now or timezone.now()))
 
+    def awaiting_checkout(self, *, now: datetime | None = None) -> "OrderQuerySet":
+        """Unpaid orders that hold seats and whose payment has not started: the buyer may still pay or cancel."""
+        return self.filter(held_seats_q(now or timezone.now()), is_awaiting_async_payment=False)
+
+    def owing_refunds(self) -> "OrderQuerySet":
+        """Released orders (cancelled or expired) that Stripe took a payment for: we owe the buyer that refund."""
+        return self.filter(status__in=[OrderStatus.CANCELLED, OrderStatus.EXPIRED]).exclude(stripe_payment_intent_id="")
+
     def seats_taken(self, event) -> int:
+        """Seats of `event` (an events.Event) that paid orders and live holds take. One query; locks nothing."""
         return self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0
 
-    def expired_holds(self, *, now=None) -> "OrderQuerySet":
+    def expired_holds(self, *, now: datetime | None = None) -> "OrderQuerySet":
         """Pending orders past their hold, including delayed payments still on their way (asked again each run)."""
-        now = now or timezone.now()
-        return self.filter(status=OrderStatus.PENDING, hold_expires_at__lte=now)
+        return self.filter(status=OrderStatus.PENDING, hold_expires_at__lte=now or timezone.now())
 
 
 class Order(models.Model):
@@ -110,38 +122,74 @@ class Order(models.Model):
         return self.reference
 
     def get_absolute_url(self) -> str:
+        """The private booking page (it carries the secret)."""
         return reverse("tickets:order-detail", args=[self.reference, self.secret])
 
+    def get_cancel_url(self) -> str:
+        """Where Stripe Checkout's Cancel sends the buyer (it carries the secret)."""
+        return reverse("tickets:checkout-cancel", args=[self.reference, self.secret])
+
     def secret_matches(self, candidate: str) -> bool:
+        """Whether `candidate` is this order's secret, compared in constant time."""
         return hmac.compare_digest(self.secret.encode(), candidate.encode())
 
     def transition_to(self, status: str, *, note: str = "") -> None:
-        """Change status in memory if the move is allowed, and log it; the caller saves both."""
+        """Change status in memory if NEXT_STATUSES allows the move, and prepare its log row; the caller saves both
+        (save_transition). Raises InvalidTransition otherwise, changing nothing."""
         if status not in NEXT_STATUSES[OrderStatus(self.status)]:
             raise InvalidTransition(f"Order {self.reference} cannot go from {self.status} to {status}.")
         self._pending_log = OrderLog(order=self, from_status=self.status, to_status=status, note=note)
         self.status = status
 
     def save_transition(self, *fields: str) -> None:
+        """Save the status set by transition_to (with `fields`, other changed columns) and its log row.
+
+        Call inside the transaction that locked the order row.
+        """
         self.save(update_fields=["status", "updated_at", *fields])
         self._pending_log.save()
 
     @property
     def is_paid(self) -> bool:
+        """Paid: its tickets are valid at the door."""
         return self.status == OrderStatus.PAID
 
     @property
     def is_pending(self) -> bool:
+        """Awaiting payment (it may or may not still hold seats: see held_seats_q)."""
         return self.status == OrderStatus.PENDING
 
-    def is_holding_seats(self, *, now=None) -> bool:
-        """The same rule as OrderQuerySet.holding_seats, for one order."""
-        now = now or timezone.now()
-        if self.status == OrderStatus.PAID:
-            return True
-        return self.status == OrderStatus.PENDING and (self.hold_expires_at > now or self.is_awaiting_async_payment)
+    @property
+    def is_refunded(self) -> bool:
+        """Refunded in full: its tickets no longer work."""
+        return self.status == OrderStatus.REFUNDED
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Released before payment by the buyer, or because Stripe could not be reached."""
+        return self.status == OrderStatus.CANCELLED
+
+    @property
+    def is_released(self) -> bool:
+        """Cancelled or expired: its seats went back on sale."""
+        return self.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+
+    @property
+    def is_refundable(self) -> bool:
+        """The one rule for organisers' refunds: only a paid order can be refunded (in full, through Stripe).
+
+        Released orders whose late payment we could not honour are refunded automatically, not by this rule.
+        """
+        return self.status == OrderStatus.PAID
+
+    @property
+    def has_payment_in_hand(self) -> bool:
+        """Stripe's payment for this order has been dealt with: it paid the order, was refunded, or is being
+        given back (a late payment we could not honour). Fulfilling the order again must change nothing."""
+        return self.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or bool(self.stripe_payment_intent_id)
 
     def names_for_tickets(self) -> list[str]:
+        """One attendee name per ticket, in order: the names given, else the buyer's."""
         names = [name.strip() for name in self.attendee_names[: self.quantity]]
         names += [""] * (self.quantity - len(names))
         return [name or self.buyer_name for name in names]
@@ -178,6 +226,7 @@ class Ticket(models.Model):
 
     @property
     def short_reference(self) -> str:
+        """The first eight characters as "ABCD-EFGH": printed under the QR code, typed at the door."""
         return f"{self.reference[:4]}-{self.reference[4:8]}"
 
 
@@ -198,6 +247,17 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.stripe_event_id}"
 
 
+class EmailQuerySet(models.QuerySet["Email"]):
+    def owed(self) -> "EmailQuerySet":
+        """The one rule for order emails: a confirmation is owed only while its order is paid (a refunded
+        order's confirmation would send dead tickets); a refund notice is always owed."""
+        return self.filter(~Q(kind=Email.Kind.CONFIRMATION) | Q(order__status=OrderStatus.PAID))
+
+    def not_owed(self) -> "EmailQuerySet":
+        """Emails that `owed` leaves out."""
+        return self.exclude(pk__in=self.owed().values("pk"))
+
+
 class Email(models.Model):
     """An email we owe a buyer. Sent after commit; a failed send is kept, shown to organisers and retried."""
 
@@ -214,9 +274,16 @@ class Email(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
+    objects = EmailQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="email_once_per_order_and_kind")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.order}"
+
+    @property
+    def is_owed(self) -> bool:
+        """EmailQuerySet.owed, for this email (one query)."""
+        return Email.objects.filter(pk=self.pk).owed().exists()

@@ -1,24 +1,23 @@
 """Every call to Stripe goes through here: the only module that imports `stripe`.
 
 With STRIPE_API_BASE set (tests, and the demo's Stripe test double) the same calls go to that server
-instead of api.stripe.com. We read only the fields the double also returns (see tickets.stripe_double).
+instead of api.stripe.com. We read only the fields the Stripe test double also returns (its FIELDS contract).
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
-from django.utils import timezone
 
 from tickets.exceptions import PaymentError
 
 logger = logging.getLogger(__name__)
 
-STRIPE_MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor is 30; two more for clock skew
+MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor for a Checkout Session is 30; two more for clock skew
 REFUND_FAILED = ("failed", "canceled")  # pending and requires_action are on their way
 STRIPE_TIMEOUT_SECONDS = (3.05, 10)  # connect, read
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -35,10 +34,10 @@ class CheckoutSession:
     currency: str | None
     client_reference_id: str | None
     payment_intent_id: str
-    expires_at: datetime | None = None
 
     @property
     def is_paid(self) -> bool:
+        """Stripe has the money: the session is complete and its payment paid (not a bank debit on its way)."""
         return self.status == "complete" and self.payment_status == "paid"
 
 
@@ -71,11 +70,12 @@ def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
 
 
 def client() -> stripe.StripeClient:
+    """The one StripeClient for the current settings (STRIPE_SECRET_KEY, STRIPE_API_BASE), made once and reused."""
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
 
 
 def checkout_origin() -> str:
-    """Where create_checkout_session's URL sends the buyer: Stripe Checkout, or the server at STRIPE_API_BASE."""
+    """The origin ("https://checkout.stripe.com", or STRIPE_API_BASE's) that Checkout URLs point to."""
     if not settings.STRIPE_API_BASE:
         return STRIPE_CHECKOUT_ORIGIN
     parts = urlsplit(settings.STRIPE_API_BASE)
@@ -85,8 +85,6 @@ def checkout_origin() -> str:
 def _session(session: stripe.checkout.Session) -> CheckoutSession:
     obj = session.to_dict()
     payment_intent = obj.get("payment_intent") or ""
-    if not isinstance(payment_intent, str):  # expanded
-        payment_intent = payment_intent.get("id", "")
     return CheckoutSession(
         id=obj["id"],
         url=obj.get("url"),
@@ -96,28 +94,24 @@ def _session(session: stripe.checkout.Session) -> CheckoutSession:
         currency=obj.get("currency"),
         client_reference_id=obj.get("client_reference_id"),
         payment_intent_id=payment_intent,
-        expires_at=datetime.fromtimestamp(obj["expires_at"], tz=UTC) if obj.get("expires_at") else None,
     )
 
 
-def _session_expiry(hold_expires_at: datetime) -> datetime:
-    """When the Checkout Session should expire: with the hold, but never sooner than Stripe allows.
-
-    Stripe refuses an expires_at under 30 minutes ahead, and a 30-minute hold is a few seconds short of
-    that by the time its session is made. A session that outlives its hold is harmless:
-    release_expired_holds expires the session before it frees the seats.
-    """
-    return max(hold_expires_at, timezone.now() + STRIPE_MIN_SESSION_LIFETIME)
-
-
 def create_checkout_session(order, *, success_url: str, cancel_url: str) -> CheckoutSession:
-    """One Checkout Session for exactly the order's amount; retrying the same order gets the same session."""
+    """One Checkout Session for exactly the order's amount (pence, GBP), expiring when its hold ends.
+
+    `order` is a tickets.Order; the URLs are absolute (Stripe adds ?session_id=... to the success URL).
+    Stripe refuses an expiry under 30 minutes ahead: services.hold_ends_at leaves two minutes more, for
+    the moments between the reservation and this call, and for clock skew.
+    Retrying for the same order gets the same session (idempotency key per order). Returns the session;
+    raises PaymentError (a message safe to show the buyer) if Stripe can't be reached or refuses.
+    """
     params = {
         "mode": "payment",
         "customer_email": order.buyer_email,
         "client_reference_id": str(order.pk),
         "metadata": {"order_id": str(order.pk), "order_reference": order.reference},
-        "expires_at": int(_session_expiry(order.hold_expires_at).timestamp()),
+        "expires_at": int(order.hold_expires_at.timestamp()),  # the hold's end (services.hold_ends_at)
         "line_items": [
             {
                 "quantity": order.quantity,
@@ -142,6 +136,7 @@ def create_checkout_session(order, *, success_url: str, cancel_url: str) -> Chec
 
 
 def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    """The Checkout Session as Stripe has it now. Raises PaymentError if Stripe can't be read."""
     try:
         return _session(client().v1.checkout.sessions.retrieve(session_id))
     except stripe.StripeError as exc:
@@ -149,7 +144,8 @@ def retrieve_checkout_session(session_id: str) -> CheckoutSession:
 
 
 def payment_intent_status(payment_intent_id: str) -> str:
-    """succeeded | processing | requires_payment_method (a delayed payment failed) | ..., as Stripe says."""
+    """The PaymentIntent's status as Stripe says: succeeded | processing | requires_payment_method (a
+    delayed payment failed) | canceled | .... Raises PaymentError if Stripe can't be read."""
     try:
         return client().v1.payment_intents.retrieve(payment_intent_id).status
     except stripe.StripeError as exc:
@@ -157,7 +153,11 @@ def payment_intent_status(payment_intent_id: str) -> str:
 
 
 def expire_checkout_session(session_id: str) -> CheckoutSession:
-    """Expire an open session so it can't be paid. If it isn't open (paid, or already expired), say how it is."""
+    """Expire an open session so it can't be paid; returns it as it now is.
+
+    If it isn't open (paid, or already expired), Stripe refuses and it is returned as it is. Safe to
+    repeat. Raises PaymentError if Stripe can't be reached.
+    """
     try:
         return _session(client().v1.checkout.sessions.expire(session_id))
     except stripe.InvalidRequestError:
@@ -167,7 +167,11 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
 
 
 def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
-    """Refund whatever the payment took, in full; returns the refund id. Safe to retry with the same key."""
+    """Refund whatever the payment took, in full; returns the refund's id.
+
+    Safe to retry with the same `idempotency_key` (Stripe answers with the same refund). Raises
+    PaymentError if Stripe can't be reached, refuses, or reports the refund failed or cancelled.
+    """
     try:
         refund = client().v1.refunds.create(
             params={"payment_intent": payment_intent_id, "reason": "requested_by_customer"},
@@ -181,6 +185,7 @@ def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
 
 
 def retrieve_refund(refund_id: str) -> Refund:
+    """The refund as Stripe has it now (amount in pence). Raises PaymentError if Stripe can't be read."""
     try:
         refund = client().v1.refunds.retrieve(refund_id).to_dict()
     except stripe.StripeError as exc:
@@ -190,7 +195,11 @@ def retrieve_refund(refund_id: str) -> Refund:
 
 
 def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
-    """Check the Stripe-Signature header against the raw body; raise InvalidWebhook if anything is off."""
+    """Check the Stripe-Signature header against the raw body (bytes, as received) and STRIPE_WEBHOOK_SECRET.
+
+    Returns the event's id, type and the id of the Checkout Session or Refund it is about. Raises
+    InvalidWebhook if the signature, its timestamp (Stripe's 300 s tolerance) or the body is off.
+    """
     if not signature or not settings.STRIPE_WEBHOOK_SECRET:
         raise InvalidWebhook("missing signature or webhook secret")
     try:

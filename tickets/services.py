@@ -6,22 +6,26 @@ released only after its Checkout Session is expired, so a payment can't slip in 
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from events.models import Event
 from tickets import emails, payments
-from tickets.exceptions import PaymentError, PaymentMismatch, SalesClosed, SoldOut, TicketError
+from tickets.exceptions import NotRefundable, PaymentError, PaymentMismatch, SalesClosed, SoldOut, TicketError
 from tickets.models import Email, Order, OrderStatus, Ticket
 
 logger = logging.getLogger(__name__)
 
 
-def sales_problem(event: Event, *, now=None) -> str:
-    """Why tickets can't be bought right now, or "" if they can."""
+def sales_problem(event: Event, *, now: datetime | None = None) -> str:
+    """Why tickets for `event` can't be bought at `now` (default: now), as a sentence for the buyer; "" if they can.
+
+    Reads only the event's sales window and end; no query, no lock.
+    """
     now = now or timezone.now()
     if now < event.sales_open_at:
         opens = date_format(timezone.localtime(event.sales_open_at), r"l j F Y \a\t H:i")
@@ -32,16 +36,32 @@ def sales_problem(event: Event, *, now=None) -> str:
 
 
 def seats_left(event: Event) -> int:
+    """Seats of the event still for sale: capacity less paid orders and live holds, never below 0.
+
+    One query. Locks nothing: to act on the answer, lock the event row first (as reserve_tickets does).
+    """
     return max(event.capacity - Order.objects.seats_taken(event), 0)
+
+
+def hold_ends_at(event: Event, *, now: datetime) -> datetime:
+    """The one rule for a hold's length: when a hold made at `now` ends, and its Checkout Session with it.
+
+    The event's hold time (Event.hold_minutes), but never before Stripe lets a Checkout Session expire
+    (payments.MIN_SESSION_LIFETIME), so the seats are held for as long as Stripe may take the payment.
+    """
+    return now + max(timedelta(minutes=event.hold_minutes), payments.MIN_SESSION_LIFETIME)
 
 
 def reserve_tickets(
     *, event: Event, buyer_name: str, buyer_email: str, quantity: int, attendee_names: list[str] | None = None
 ) -> Order:
-    """Create a pending order that holds `quantity` seats for the event's hold time.
+    """Create a pending order that holds `quantity` seats until hold_ends_at, at the event's price (pence).
 
-    Raises SalesClosed or SoldOut. The event row is locked (PostgreSQL) or the database write-locked
-    (SQLite, IMMEDIATE transactions) while seats are counted, so concurrent buyers can't oversell.
+    `attendee_names` are the names printed on the tickets (missing ones default to the buyer).
+    Returns the new pending order. Raises SalesClosed outside the sales window, SoldOut for a quantity
+    outside 1..Event.per_order_limit or more than seats_left. In one transaction, the event row is
+    locked (PostgreSQL) or the database write-locked (SQLite, IMMEDIATE transactions) while seats are
+    counted, so concurrent buyers can't oversell. No call to Stripe: start_checkout follows.
     """
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
@@ -64,30 +84,30 @@ def reserve_tickets(
             unit_price_pence=event.ticket_price_pence,
             total_pence=event.ticket_price_pence * quantity,
             attendee_names=attendee_names or [],
-            hold_expires_at=timezone.now() + timedelta(minutes=event.hold_minutes),
+            hold_expires_at=hold_ends_at(event, now=timezone.now()),
         )
     return order
 
 
-def start_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
-    """Create the order's Checkout Session and return the URL to send the buyer to.
+def start_checkout(*, order: Order) -> str:
+    """Create the order's Checkout Session (it expires when the hold ends); returns the URL to send the buyer to.
 
-    The URL is stored on the order too, so a buyer who leaves Checkout can be sent back to it while
-    the hold lasts. If Stripe can't be reached, the hold is released at once and PaymentError says so.
+    Calls Stripe (idempotent per order), then stores the session's id and URL on the order, so a buyer
+    who leaves Checkout can be sent back to it while the hold lasts. Raises PaymentError if Stripe can't
+    be reached or refuses: the order is then cancelled at once, freeing its seats.
     """
     try:
-        session = payments.create_checkout_session(order, success_url=success_url, cancel_url=cancel_url)
+        session = payments.create_checkout_session(
+            order,
+            success_url=emails.absolute(reverse("tickets:checkout-success")),
+            cancel_url=emails.absolute(order.get_cancel_url()),
+        )
     except PaymentError:
         _release(order.pk, OrderStatus.CANCELLED, note="Stripe unavailable when starting checkout")
         raise
     order.stripe_checkout_session_id, order.checkout_url = session.id, session.url or ""
-    # Stripe may take the payment until the session expires, so the seats stay held until then too
-    # (a few minutes past a 30-minute hold: Stripe's shortest session is 30 minutes from its creation).
-    order.hold_expires_at = max(order.hold_expires_at, session.expires_at or order.hold_expires_at)
     Order.objects.filter(pk=order.pk).update(
-        stripe_checkout_session_id=order.stripe_checkout_session_id,
-        checkout_url=order.checkout_url,
-        hold_expires_at=order.hold_expires_at,
+        stripe_checkout_session_id=order.stripe_checkout_session_id, checkout_url=order.checkout_url
     )
     return session.url
 
@@ -95,9 +115,14 @@ def start_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
 def fulfil_checkout(*, session_id: str) -> Order | None:
     """Make a paid Checkout Session a paid order, exactly once. Called by webhooks and the success page.
 
-    Re-reads the session from Stripe (never trusts the caller), checks status, amount and currency,
-    then moves the order to paid under a row lock. Safe to call any number of times, concurrently.
-    A payment for an order whose hold was released is honoured if seats allow, else refunded.
+    Re-reads the session `session_id` from Stripe (never trusts the caller), checks status, amount
+    (pence) and currency, then, locking the order row and then the event row, moves the order to paid,
+    creates its tickets and queues the confirmation email (sent after commit). Safe to call any number
+    of times, concurrently: an order whose payment is already in hand (Order.has_payment_in_hand) is
+    returned unchanged. A payment for an order whose hold was released is honoured if seats allow,
+    else refunded after commit. A delayed payment (bank debit) on its way keeps the seats held.
+    Returns the order, or None if no order has this session. Raises PaymentError if Stripe can't be
+    read, PaymentMismatch (after refunding it) if the payment doesn't match the order.
     """
     order = Order.objects.filter(stripe_checkout_session_id=session_id).first()
     if order is None:
@@ -106,9 +131,7 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
     session = payments.retrieve_checkout_session(session_id)
     if session.status == "complete" and session.payment_status == "unpaid":
         # A delayed payment is on its way: keep holding, but only seats that are still held.
-        Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING, hold_expires_at__gt=timezone.now()).update(
-            is_awaiting_async_payment=True
-        )
+        Order.objects.filter(pk=order.pk).awaiting_checkout().update(is_awaiting_async_payment=True)
         return order
     if not session.is_paid:
         return order
@@ -125,7 +148,7 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
 
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
+        if order.has_payment_in_hand:
             return order  # already done, by a retried webhook or a reload of the success page
         if not _has_seats(order):
             return _give_back(order.pk, session, note="paid after its hold ended, and sold out: refunded automatically")
@@ -146,7 +169,7 @@ def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.stripe_payment_intent_id or order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
+        if order.has_payment_in_hand:
             return order  # already handled
         order.stripe_payment_intent_id = session.payment_intent_id
         if order.status == OrderStatus.PENDING:
@@ -163,16 +186,23 @@ def _has_seats(order: Order) -> bool:
     """Inside a transaction, with the order row locked: does it still hold its seats, or can it take them again?
 
     Locks the event row (always after the order row), so the hold can't end between this check and commit
-    while a concurrent reserve_tickets, which locks the event row, counts seats.
+    while a concurrent reserve_tickets, which locks the event row, counts seats. Raises RuntimeError
+    outside a transaction, where the lock would end at once.
     """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("_has_seats locks the event row: call it inside transaction.atomic().")
     event = Event.objects.select_for_update().get(pk=order.event_id)
-    return order.is_holding_seats() or seats_left(event) >= order.quantity
+    return Order.objects.filter(pk=order.pk).holding_seats().exists() or seats_left(event) >= order.quantity
 
 
 def release_order(*, order: Order, status: str = OrderStatus.EXPIRED, note: str = "") -> Order:
     """Free a pending order's seats, after making sure Stripe can no longer take its payment.
 
-    If Stripe says the session was paid in the meantime, the order is fulfilled instead.
+    `status` is the released status (EXPIRED or CANCELLED); `note` goes to the order's log. Expires the
+    Checkout Session at Stripe first. If Stripe says it was paid in the meantime, the order is fulfilled
+    instead (fulfil_checkout); if a delayed payment is on its way, the seats stay held. Returns the
+    order as it now is; an order that is no longer pending is left as it is. Raises PaymentError if
+    Stripe can't be reached (nothing changes), PaymentMismatch as fulfil_checkout does.
     """
     if order.stripe_checkout_session_id:
         session = payments.expire_checkout_session(order.stripe_checkout_session_id)
@@ -203,7 +233,11 @@ def _await_delayed_payment(order_id: int) -> Order:
 
 
 def release_if_pending(*, session_id: str, note: str) -> Order | None:
-    """For Stripe's expired / async-failed events: only ever moves a still-pending order."""
+    """For Stripe's expired / async-failed events: expire the session's order if it is still pending.
+
+    Returns the order (unchanged unless it was pending), or None if no order has this session.
+    Locks the order row; makes no call to Stripe.
+    """
     order = Order.objects.filter(stripe_checkout_session_id=session_id).first()
     return _release(order.pk, OrderStatus.EXPIRED, note=note) if order else None
 
@@ -219,8 +253,12 @@ def _release(order_id: int, status: str, *, note: str) -> Order:
     return order
 
 
-def release_expired_holds(*, now=None) -> int:
-    """Release every pending order whose hold ran out. Safe to run every minute, and concurrently."""
+def release_expired_holds(*, now: datetime | None = None) -> int:
+    """Release every pending order whose hold ran out by `now` (release_order, one order at a time).
+
+    Returns how many orders expired. Safe to run every minute, and concurrently: each order is locked
+    while it changes. An order Stripe can't be asked about now is logged and left for the next run.
+    """
     released = 0
     for order in Order.objects.expired_holds(now=now):
         try:
@@ -232,17 +270,30 @@ def release_expired_holds(*, now=None) -> int:
 
 
 def refund_order(*, order_id: int, note: str = "refunded by an organiser") -> Order:
-    """Refund a paid order in full through Stripe, free its seats and tell the buyer."""
+    """Refund a paid order in full through Stripe, free its seats and tell the buyer.
+
+    Args: order_id, the order's primary key; note, kept in the order's log.
+    Returns the order, refunded. Raises NotRefundable unless Order.is_refundable (nothing is sent to
+    Stripe then), and PaymentError if Stripe can't be reached or refuses (the order stays paid).
+    Locks the order row while recording the refund; queues the refund email after commit.
+    """
     order = Order.objects.get(pk=order_id)
-    if order.status != OrderStatus.PAID:
-        return order
+    if not order.is_refundable:
+        raise NotRefundable(
+            f"{order.reference} is not refunded: it is “{order.get_status_display()}”, "
+            "and only paid orders can be refunded."
+        )
     return _refund(order, note=note)
 
 
 def refund_unhonourable_payment(*, order_id: int) -> Order:
-    """A payment arrived for a released order whose seats are gone: give the money back, and apologise."""
+    """A payment arrived for a released order whose seats are gone: give the money back, and apologise.
+
+    Returns the order, refunded; an order that owes no such refund is returned unchanged. Calls Stripe
+    (idempotent per order); raises PaymentError if it can't. Queues the apology email after commit.
+    """
     order = Order.objects.get(pk=order_id)
-    if order.status not in (OrderStatus.EXPIRED, OrderStatus.CANCELLED) or not order.stripe_payment_intent_id:
+    if not Order.objects.filter(pk=order_id).owing_refunds().exists():
         return order
     return _refund(order, note="a payment we could not honour: refunded automatically")
 
@@ -254,19 +305,17 @@ def _refund(order: Order, *, note: str) -> Order:
     )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status == OrderStatus.REFUNDED:
+        if order.is_refunded:
             return order
         _record_refund(order, refund_id, note=note)
     return order
 
 
 def refund_owed_payments() -> int:
-    """Retry automatic refunds that failed earlier (Stripe was unreachable)."""
-    owed = Order.objects.filter(status__in=[OrderStatus.EXPIRED, OrderStatus.CANCELLED]).exclude(
-        stripe_payment_intent_id=""
-    )
+    """Retry automatic refunds that failed earlier (Stripe was unreachable). Returns how many were tried
+    without error; failures are logged and tried again on the next run."""
     done = 0
-    for order in owed:
+    for order in Order.objects.owing_refunds():
         try:
             refund_unhonourable_payment(order_id=order.pk)
             done += 1
@@ -277,7 +326,11 @@ def refund_owed_payments() -> int:
 
 def record_stripe_refund(*, refund_id: str) -> Order | None:
     """A refund Stripe reports (ours, or one made in Stripe's dashboard): a paid order refunded in full
-    becomes refunded, so its tickets stop working at the door. Partial refunds are only logged."""
+    becomes refunded, so its tickets stop working at the door. Partial refunds are only logged.
+
+    Re-reads the refund `refund_id` from Stripe; raises PaymentError if it can't. Returns the refund's
+    order, or None if it matches none. Locks the order row; queues the refund email after commit.
+    """
     refund = payments.retrieve_refund(refund_id)
     order = (
         Order.objects.filter(stripe_payment_intent_id=refund.payment_intent_id).first()
@@ -293,10 +346,10 @@ def record_stripe_refund(*, refund_id: str) -> Order | None:
         return order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        if order.is_released:
             # the refund we owed for a payment we couldn't honour, made elsewhere (say, Stripe's dashboard)
             return _record_refund(order, refund.id)
-        if order.status != OrderStatus.PAID:
+        if not order.is_paid:
             return order  # already refunded
         if refund.amount < order.total_pence:
             logger.warning(
@@ -307,7 +360,7 @@ def record_stripe_refund(*, refund_id: str) -> Order | None:
 
 
 def _record_refund(order: Order, refund_id: str, *, note: str = "") -> Order:
-    """Inside a transaction, with the order locked: it is refunded; tell the buyer."""
+    """Inside a transaction, with the order locked: it is refunded; tell the buyer (after commit)."""
     order.transition_to(OrderStatus.REFUNDED, note=note or f"Stripe reports refund {refund_id}")
     order.stripe_refund_id, order.refunded_at = refund_id, timezone.now()
     order.save_transition("stripe_refund_id", "refunded_at")

@@ -6,15 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from events.calendar import event_ics
+from events.current import current_event_or_404
 from events.models import Event
-from events.views import current_event_or_404
 from tickets import emails, payments, ratelimit, services, webhooks
 from tickets.exceptions import PaymentError, PaymentMismatch, TicketError
 from tickets.forms import FindBookingForm, ReservationForm
@@ -41,36 +40,18 @@ def _private(response: HttpResponse) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def reserve(request: HttpRequest) -> HttpResponse:
-    event = current_event_or_404()
+    """The reservation form. A valid POST holds the seats and redirects to Stripe Checkout."""
+    event = current_event_or_404(request)
     form = ReservationForm(request.POST or None, event=event)
     status = 200
     if request.method == "POST":
-        if not form.is_valid():
-            status = 400
-        elif not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
-            # Counted only now: fixing a typo is not an attempt.
-            messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
-            status = 429
-        else:
-            try:
-                order = services.reserve_tickets(event=event, **form.cleaned_data)
-                request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], order.reference]
-                checkout_url = services.start_checkout(
-                    order=order,
-                    success_url=emails.absolute(reverse("tickets:checkout-success")),
-                    cancel_url=emails.absolute(
-                        reverse("tickets:checkout-cancel", args=[order.reference, order.secret])
-                    ),
-                )
-            except TicketError as exc:
-                messages.error(request, str(exc))
-                status = 409
-            else:
-                return redirect(checkout_url)
+        status = _reserve_and_pay(request, form, event)
+        if isinstance(status, HttpResponse):
+            return status
+    references = request.session.get(SESSION_KEY, [])
     context = {
-        "event": event,
         "form": form,
-        "unpaid_orders": _unpaid_orders_in_this_browser(request),
+        "unpaid_orders": Order.objects.filter(reference__in=references).awaiting_checkout().order_by("-created_at"),
         "seats_left": services.seats_left(event),
         "sales_problem": services.sales_problem(event),
     }
@@ -81,18 +62,21 @@ def reserve(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _unpaid_orders_in_this_browser(request: HttpRequest) -> list[Order]:
-    """Orders made in this browser that still hold seats and wait for a payment not yet started."""
-    references = request.session.get(SESSION_KEY, [])
-    if not references:
-        return []
-    unpaid = Order.objects.filter(
-        reference__in=references,
-        status=OrderStatus.PENDING,
-        is_awaiting_async_payment=False,
-        hold_expires_at__gt=timezone.now(),
-    )
-    return list(unpaid.order_by("-created_at"))
+def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) -> HttpResponse | int:
+    """A redirect to Stripe Checkout, or the status to show the form again with (errors said on the page)."""
+    if not form.is_valid():
+        return 400
+    if not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
+        # Counted only now: fixing a typo is not an attempt.
+        messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
+        return 429
+    try:
+        order = services.reserve_tickets(event=event, **form.cleaned_data)
+        request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], order.reference]
+        return redirect(services.start_checkout(order=order))
+    except TicketError as exc:
+        messages.error(request, str(exc))
+        return 409
 
 
 def _find_order(reference: str, secret: str) -> Order | None:
@@ -104,8 +88,7 @@ def _find_order(reference: str, secret: str) -> Order | None:
 
 def _booking_not_found(request: HttpRequest) -> HttpResponse:
     """Our own 404 for booking links, rendered here so it shows the same with DEBUG on."""
-    context = {"event": Event.objects.current()}
-    return _private(render(request, "tickets/booking_not_found.html", context, status=404))
+    return _private(render(request, "tickets/booking_not_found.html", status=404))
 
 
 @never_cache
@@ -118,7 +101,8 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
         else None
     )
     if order is None or order.reference not in request.session.get(SESSION_KEY, []):
-        return render(request, "tickets/checkout_unknown.html", {"event": current_event_or_404()}, status=404)
+        current_event_or_404(request)
+        return render(request, "tickets/checkout_unknown.html", status=404)
     # Usually the webhook has already confirmed it. If not, confirm it now; if Stripe can't be read now,
     # the booking page shows "confirming" and the webhook finishes the job.
     if not order.is_paid:
@@ -139,14 +123,14 @@ def checkout_cancel(request: HttpRequest, reference: str, secret: str) -> HttpRe
     if order is None:
         return _booking_not_found(request)
     could_not_cancel = False
-    if order.status == OrderStatus.PENDING:
+    if order.is_pending:
         try:
             order = services.release_order(order=order, status=OrderStatus.CANCELLED, note="buyer cancelled")
         except PaymentMismatch:  # paid, but not this order's amount: being refunded; the booking page says so
             return redirect(order.get_absolute_url())
         except PaymentError:
             could_not_cancel = True
-    if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED) or order.stripe_payment_intent_id:
+    if order.has_payment_in_hand:
         return redirect(order.get_absolute_url())  # it was paid after all: the booking page says what happens
     context = {
         "order": order,
@@ -213,8 +197,7 @@ def find_booking(request: HttpRequest) -> HttpResponse:
                 "Check your inbox (and spam folder) in a minute.",
             )
             return redirect("tickets:find-booking")
-    context = {"form": form, "event": Event.objects.current()}
-    return render(request, "tickets/find_booking.html", context, status=status)
+    return render(request, "tickets/find_booking.html", {"form": form}, status=status)
 
 
 @csrf_exempt

@@ -42,13 +42,6 @@ def session_form(event, room, *, starts_at, minutes=45, speakers=(), title="New 
     return data
 
 
-@pytest.fixture
-def organiser(client):
-    user = User.objects.create_superuser("boss", "boss@example.com", "pw")
-    client.force_login(user)
-    return user
-
-
 def test_admin_adds_a_valid_session_with_ordered_speakers(client, organiser):
     event = EventFactory()
     first, second = SpeakerFactory(name="Alex Smith"), SpeakerFactory(name="Teddy Goff")

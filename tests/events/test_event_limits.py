@@ -1,7 +1,6 @@
 """An event's ticket settings stay within what checkout can honour: orders of at most 100, holds Stripe accepts."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,11 +12,6 @@ pytestmark = pytest.mark.django_db
 
 PER_ORDER = "Allow between 1 and 100 tickets per order."
 HOLD = "Hold seats for between 30 and 1440 minutes (24 hours): Stripe Checkout allows no shorter or longer time to pay."
-
-
-@pytest.fixture
-def organiser(client):
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw"))
 
 
 def split(moment) -> tuple[str, str]:

@@ -1,6 +1,8 @@
-"""Many buyers and many deliveries at once, over real HTTP against a live server with its own threads.
+"""Many buyers and many deliveries at once: over real HTTP against a live server with its own threads, and races
+between the services made deterministic, each side on its own thread and database connection.
 
 Runs on whichever database the suite uses (SQLite by default, PostgreSQL with DATABASE_URL, as CI does both).
+On SQLite, IMMEDIATE transactions queue every writer, so a missing row lock shows only on PostgreSQL.
 """
 
 import re
@@ -10,10 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.core import mail
+from django.db import connection
 
-from tests.factories import EventFactory
-from tests.tickets.helpers import WEBHOOK, last_event
+from tests.factories import EventFactory, OrderFactory
+from tests.tickets.helpers import WEBHOOK, expire_hold, last_event, pay_at_stripe
 from tickets import services
+from tickets.exceptions import SoldOut
 from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,3 +106,50 @@ def test_the_same_payment_webhook_delivered_ten_times_at_once_confirms_once_and_
     assert StripeEvent.objects.filter(stripe_event_id=completed["id"]).count() == 1
     assert Email.objects.filter(order=order).count() == 1
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+
+
+def test_a_late_payment_and_a_new_reservation_never_both_get_the_last_seat(stripe_double, monkeypatch):
+    """Guards against _has_seats without its event row lock (`Event.objects.select_for_update()`), on PostgreSQL.
+
+    An order whose hold ran out (pending, holding no seats) is paid at Stripe and fulfilled for the last seat
+    while another buyer reserves that seat. fulfil_checkout decides the seat is free under the event row lock;
+    right then the rival's reserve_tickets starts on its own connection and, locking the same row, must wait
+    for the payment to commit, then find the event sold out. Without the lock it counts the seat as free too.
+    """
+    event = EventFactory(capacity=1)
+    late = OrderFactory(event=event, quantity=1)
+    services.start_checkout(order=late)
+    expire_hold(late)  # not released yet: its seat is for sale again
+    pay_at_stripe(stripe_double, late)  # ... and its buyer pays at the last moment
+    rival: dict[str, object] = {}
+
+    def reserve_the_last_seat() -> None:
+        try:
+            rival["order"] = services.reserve_tickets(
+                event=event, buyer_name="Rival", buyer_email="rival@example.com", quantity=1
+            )
+        except SoldOut as exc:
+            rival["sold_out"] = exc
+        except Exception as exc:  # pragma: no cover - reported below
+            rival["error"] = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+    competitor = threading.Thread(target=reserve_the_last_seat)
+    real_has_seats = services._has_seats
+
+    def has_seats_then_a_rival_reserves(order):
+        answer = real_has_seats(order)
+        competitor.start()
+        competitor.join(timeout=1.5)  # with the event row locked, the rival waits for this transaction instead
+        return answer
+
+    monkeypatch.setattr(services, "_has_seats", has_seats_then_a_rival_reserves)
+    fulfilled = services.fulfil_checkout(session_id=late.stripe_checkout_session_id)
+    competitor.join(timeout=30)
+
+    assert not competitor.is_alive()
+    assert "error" not in rival, rival
+    assert Order.objects.seats_taken(event) <= event.capacity  # paid and held seats
+    assert fulfilled.status == OrderStatus.PAID
+    assert "sold_out" in rival, rival

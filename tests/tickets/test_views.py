@@ -1,4 +1,5 @@
-"""The reservation form, booking page and find-my-booking: clear answers to bad input, nothing half-written."""
+"""The buyer's pages: the reservation form, the way back from Stripe Checkout (success and cancel), the private
+booking page and find-my-booking. Clear answers to bad input, nothing half-written."""
 
 import re
 from datetime import timedelta
@@ -8,9 +9,9 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from tests.factories import EventFactory
-from tests.tickets.helpers import reserve_over_http
-from tickets.models import Order, OrderStatus, Ticket
+from tests.factories import EventFactory, OrderFactory
+from tests.tickets.helpers import deliver, last_event, reserve_over_http
+from tickets.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -116,9 +117,7 @@ def test_the_500_page_does_not_claim_anyone_was_told(event, monkeypatch):
 
 
 def test_sold_out_shows_a_message_instead_of_the_form(client, event):
-    Order.objects.create(event=event, buyer_name="A", buyer_email="a@example.com", quantity=10, unit_price_pence=500,
-                         total_pence=5000, status=OrderStatus.PAID, paid_at=timezone.now(),
-                         hold_expires_at=timezone.now())  # fmt: skip
+    OrderFactory(event=event, quantity=10, paid=True)
     body = client.get("/tickets/").content.decode()
     assert "Sold out" in body
     assert 'name="buyer_email"' not in body
@@ -174,6 +173,99 @@ def test_stripe_being_down_releases_the_hold_and_says_so(client, event, settings
     assert Order.objects.get().status == OrderStatus.CANCELLED
 
 
+def test_the_success_page_never_pays_an_unpaid_session(client, stripe_double, event):
+    order = reserve_over_http(client)
+    response = client.get("/tickets/checkout/success/", {"session_id": order.stripe_checkout_session_id}, follow=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert response.redirect_chain[-1][0] == order.get_absolute_url() + "?from=checkout"
+    body = response.content.decode()
+    assert "Confirming your payment" in body
+    assert "What next" not in body
+    assert response["Refresh"] == "3"  # reloads itself without JavaScript until the webhook lands
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    later = client.get(order.get_absolute_url() + "?from=checkout")
+    assert not later.has_header("Refresh")
+    assert f'href="{order.get_absolute_url()}?from=checkout">Check again' in later.content.decode()
+
+
+def test_webhook_first_then_success_page(client, stripe_double, event, django_capture_on_commit_callbacks):
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+        page = client.get("/tickets/checkout/success/", {"session_id": order.stripe_checkout_session_id}, follow=True)
+    assert "You’re going to Netroots UK" in page.content.decode()
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("session_id", ["", "cs_test_unknown", "x" * 5000])
+def test_success_page_with_an_unknown_session_id_is_a_clear_404(client, stripe_double, event, session_id):
+    response = client.get("/tickets/checkout/success/", {"session_id": session_id})
+    assert response.status_code == 404
+    assert "can’t match this payment" in response.content.decode()
+
+
+def test_a_nul_byte_in_the_session_id_gets_the_not_found_page(client, event):
+    for session_id in ["%00x", "cs_test_%00x", "cs_test_abc%00", "x" * 300]:
+        response = client.get(f"/tickets/checkout/success/?session_id={session_id}")
+        assert response.status_code == 404, session_id
+        assert "We can’t match this payment to your browser" in response.content.decode()
+
+
+def test_success_page_with_someone_elses_session_id_shows_nothing_of_theirs(client, stripe_double, event):
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id)
+    stranger = Client()
+    response = stranger.get("/tickets/checkout/success/", {"session_id": order.stripe_checkout_session_id})
+    assert response.status_code == 404
+    assert order.reference not in response.content.decode()
+
+
+def test_cancel_expires_the_session_then_frees_the_seats(client, stripe_double, event):
+    order = reserve_over_http(client, quantity=3)
+    response = client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
+    order.refresh_from_db()
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Your booking is cancelled" in body
+    assert f'the 3 seats we held for booking <span class="ref">{order.reference}</span> are free again' in body
+    assert order.status == OrderStatus.CANCELLED
+    assert stripe_double.session(order.stripe_checkout_session_id)["status"] == "expired"
+    assert Order.objects.seats_taken(event) == 0
+
+
+def test_cancel_after_paying_keeps_the_order(client, stripe_double, event, django_capture_on_commit_callbacks):
+    order = reserve_over_http(client)
+    stripe_double.complete(order.stripe_checkout_session_id)  # paid, webhook not yet arrived
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert response["Location"] == order.get_absolute_url()
+    assert len(mail.outbox) == 1
+
+
+def test_cancelling_while_stripe_is_unreachable_says_the_hold_runs_out_and_nothing_is_charged(
+    client, stripe_double, event, settings
+):
+    order = reserve_over_http(client, quantity=2)
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    response = client.get(f"/tickets/order/{order.reference}/{order.secret}/cancel/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    hold_ends = f"{timezone.localtime(order.hold_expires_at):%H:%M}"
+    assert "We couldn’t cancel your booking just now" in body
+    assert "the 2 seats we’re holding free up on their own when the hold ends at" in body
+    assert f">{hold_ends}</time>" in body
+    assert "Nothing is charged unless you complete the payment." in body
+    assert "on its way" not in body
+    assert "still processing" not in body
+    assert "Booking not cancelled yet" in body
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
 @pytest.mark.parametrize("debug", [False, True])
 def test_booking_page_needs_the_right_secret_and_a_wrong_link_says_how_to_find_it(
     client, stripe_double, event, settings, debug
@@ -196,6 +288,28 @@ def test_booking_page_needs_the_right_secret_and_a_wrong_link_says_how_to_find_i
         assert 'href="/tickets/find/">Find my booking</a>' in body, url
         assert "session may have moved" not in body
         assert order.reference not in body
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
+def test_a_nul_byte_in_a_booking_link_gets_the_not_found_page(client, stripe_double, event):
+    order = reserve_over_http(client)
+    ref, secret = order.reference, order.secret
+    for url in [
+        f"/tickets/order/NR-%00ABCD/{secret}/",
+        f"/tickets/order/{ref}%00/{secret}/",
+        f"/tickets/order/{ref.lower()}/{secret}/",
+        f"/tickets/order/{ref}/%00{secret}/",
+        f"/tickets/order/{ref}/{secret}%00/",
+        f"/tickets/order/NR-%00ABCD/{secret}/cancel/",
+        f"/tickets/order/{ref}/{secret}%00/cancel/",
+        f"/tickets/order/NR-%00ABCD/{secret}/calendar.ics",
+        f"/tickets/order/{ref}/%00/calendar.ics",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "We can’t find that booking" in response.content.decode(), url
+    assert client.get(f"/tickets/order/{ref}/{secret}/").status_code == 200
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
 
@@ -264,15 +378,13 @@ def test_a_payment_stripe_is_still_processing_shows_confirming_without_the_marke
 @pytest.mark.parametrize(
     ("status", "heading", "text"),
     [
-        (OrderStatus.CANCELLED, "Booking cancelled", "This booking wasn’t paid, so nothing was charged"),
-        (OrderStatus.EXPIRED, "Booking expired", "This booking wasn’t paid, so nothing was charged"),
-        (OrderStatus.REFUNDED, "Booking refunded", "This booking was refunded on"),
+        ("cancelled", "Booking cancelled", "This booking wasn’t paid, so nothing was charged"),
+        ("expired", "Booking expired", "This booking wasn’t paid, so nothing was charged"),
+        ("refunded", "Booking refunded", "This booking was refunded on"),
     ],
 )
 def test_closed_bookings_name_the_reference_once_and_offer_to_reserve_again(client, event, status, heading, text):
-    order = Order.objects.create(event=event, buyer_name="Ada", buyer_email="a@example.com", quantity=1,
-                                 unit_price_pence=500, total_pence=500, status=status,
-                                 hold_expires_at=timezone.now(), refunded_at=timezone.now())  # fmt: skip
+    order = OrderFactory(event=event, buyer_name="Ada", buyer_email="a@example.com", **{status: True})
     response = client.get(order.get_absolute_url())
     body = response.content.decode()
     main = body[body.index("<main") : body.index("</main>")]
@@ -287,11 +399,7 @@ def test_closed_bookings_name_the_reference_once_and_offer_to_reserve_again(clie
 
 
 def test_paid_booking_page_shows_each_ticket_with_a_qr_code(client, event):
-    order = Order.objects.create(event=event, buyer_name="Ada", buyer_email="a@example.com", quantity=2,
-                                 unit_price_pence=500, total_pence=1000, status=OrderStatus.PAID,
-                                 paid_at=timezone.now(), hold_expires_at=timezone.now())  # fmt: skip
-    Ticket.objects.create(order=order, attendee_name="Grace")
-    Ticket.objects.create(order=order, attendee_name="Alan")
+    order = OrderFactory(event=event, buyer_name="Ada", quantity=2, attendee_names=["Grace", "Alan"], paid=True)
     response = client.get(order.get_absolute_url())
     body = response.content.decode()
     assert body.count("<svg") == 2

@@ -21,8 +21,8 @@ import pytest
 import stripe
 from stripe._stripe_object import UntypedStripeObject
 
-from tickets import stripe_double
-from tickets.stripe_double import FIELDS
+from stripe_double import server
+from stripe_double.server import FIELDS
 
 # The library class that describes each entry of FIELDS.
 RESOURCES: dict[str, type[stripe.StripeObject]] = {
@@ -32,15 +32,12 @@ RESOURCES: dict[str, type[stripe.StripeObject]] = {
     "event": stripe.Event,
     "event.data": stripe.Event.Data,
     "event.request": stripe.Event.Request,
-    "item": stripe.LineItem,
-    "price": stripe.Price,
-    "list": stripe.ListObject,
     "error": stripe.ErrorObject,
 }
 FIELDS_KEY = {cls: key for key, cls in RESOURCES.items()}
 
-# Fields the double (like Stripe) leaves out in some answers: includable line items, and an error's code and param.
-SOMETIMES_ABSENT = {"checkout.session": {"line_items"}, "error": {"code", "param"}}
+# Fields the double (like Stripe) leaves out in some answers: an error's code and param.
+SOMETIMES_ABSENT = {"error": {"code", "param"}}
 
 # The resource inside each event the double sends.
 EVENT_OBJECTS = {
@@ -84,7 +81,7 @@ def hints(cls: type) -> dict[str, Any]:
 
 
 def declares(cls: type, field: str) -> bool:
-    # ListObject declares `object` only through OBJECT_NAME, not as an annotation.
+    # Some classes declare `object` only through OBJECT_NAME, not as an annotation.
     return field in hints(cls) or (field == "object" and hasattr(cls, "OBJECT_NAME"))
 
 
@@ -118,14 +115,12 @@ def problems(value: Any, hint: Any, where: str) -> list[str]:
         if not isinstance(value, dict):
             return [f"{where}: {value!r} is not an object"]
         return [p for key, item in value.items() for p in problems(item, args[0], f"{where}.{key}")]
-    if origin is stripe.ListObject:
-        return object_problems(value, stripe.ListObject, where, item_hint=args[0])
     if inspect.isclass(hint) and issubclass(hint, stripe.StripeObject):
         return object_problems(value, hint, where)
     return [f"{where}: the contract test has no rule for {hint!r}"]
 
 
-def object_problems(value: Any, cls: type, where: str, *, item_hint: Any = None) -> list[str]:
+def object_problems(value: Any, cls: type, where: str) -> list[str]:
     """`value` is an object of `cls`: exactly its FIELDS (when FIELDS describes it), each fitting the annotation."""
     if not isinstance(value, dict):
         return [f"{where}: {value!r} is not an object"]
@@ -135,7 +130,7 @@ def object_problems(value: Any, cls: type, where: str, *, item_hint: Any = None)
         expected, returned = set(FIELDS[key]), set(value)
         if not expected - SOMETIMES_ABSENT.get(key, set()) <= returned <= expected:
             found.append(f"{where}: fields {sorted(returned)}, but FIELDS[{key!r}] is {sorted(expected)}")
-    declared = {**hints(cls), **({"data": list[item_hint]} if item_hint is not None else {})}
+    declared = hints(cls)
     for name, field_value in value.items():
         if name == "object" and "object" not in declared:
             if field_value != getattr(cls, "OBJECT_NAME", None):
@@ -150,11 +145,6 @@ def object_problems(value: Any, cls: type, where: str, *, item_hint: Any = None)
 def assert_is(value: dict, key: str) -> None:
     """`value`, as the double sent it, is a `key` object by FIELDS and by the library's annotations."""
     assert object_problems(value, RESOURCES[key], key) == []
-
-
-def assert_is_list_of(value: dict, item_key: str) -> None:
-    """`value` is a list object whose data are `item_key` objects."""
-    assert object_problems(value, stripe.ListObject, "list", item_hint=RESOURCES[item_key]) == []
 
 
 def raw(stripe_object: stripe.StripeObject) -> dict:
@@ -182,7 +172,7 @@ def test_each_resource_key_is_the_object_name_stripe_uses(key):
 
 
 def test_the_module_docstring_lists_the_same_fields_as_fields():
-    doc = stripe_double.__doc__
+    doc = server.__doc__
     section = doc[doc.index("Our code may read only these:") : doc.index("Values:")]
     listed = {}
     for entry in re.split(r"\n- ", re.sub(r"\n {2,}", " ", section))[1:]:
@@ -192,7 +182,7 @@ def test_the_module_docstring_lists_the_same_fields_as_fields():
 
 
 def test_every_event_type_the_double_sends_is_a_stripe_event_type():
-    doc = stripe_double.__doc__
+    doc = server.__doc__
     sent = re.search(r"Events it creates: ([^\n]+(?:\n[^\n]+)*?)\.\n", doc).group(1)
     types = {name.strip() for name in sent.replace("\n", " ").split(",")}
     assert types == set(EVENT_OBJECTS)
@@ -208,11 +198,10 @@ def api(stripe_double) -> stripe.StripeClient:
     return stripe.StripeClient("sk_test_contract", base_addresses={"api": stripe_double.base_url})
 
 
-def create_session(api, double, **extra) -> stripe.checkout.Session:
+def create_session(api, double) -> stripe.checkout.Session:
     return api.v1.checkout.sessions.create(
         params={
             "mode": "payment",
-            "currency": "gbp",
             "customer_email": "ada@example.com",
             "client_reference_id": "7",
             "metadata": {"order_reference": "NR-CONTRACT"},
@@ -225,24 +214,19 @@ def create_session(api, double, **extra) -> stripe.checkout.Session:
             ],
             "success_url": "https://shop.example/success/?session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://shop.example/cancel/",
-            **extra,
         }
     )
 
 
 def test_a_session_in_every_status_has_exactly_its_fields(api, stripe_double):
-    created = create_session(api, stripe_double, expand=["line_items"])
-    assert "line_items" in raw(created)
+    created = create_session(api, stripe_double)
     assert_is(raw(created), "checkout.session")
     assert raw(created)["status"] == "open"
-
-    plain = api.v1.checkout.sessions.retrieve(created.id)
-    assert "line_items" not in raw(plain)
-    assert_is(raw(plain), "checkout.session")
+    assert_is(raw(api.v1.checkout.sessions.retrieve(created.id)), "checkout.session")
 
     stripe_double.complete(created.id)
-    paid = api.v1.checkout.sessions.retrieve(created.id, params={"expand": ["payment_intent", "line_items"]})
-    assert isinstance(raw(paid)["payment_intent"], dict)
+    paid = api.v1.checkout.sessions.retrieve(created.id)
+    assert raw(paid)["payment_intent"].startswith("pi_")
     assert_is(raw(paid), "checkout.session")
     assert (raw(paid)["status"], raw(paid)["payment_status"]) == ("complete", "paid")
 
@@ -250,13 +234,6 @@ def test_a_session_in_every_status_has_exactly_its_fields(api, stripe_double):
     expired = api.v1.checkout.sessions.expire(abandoned.id)
     assert_is(raw(expired), "checkout.session")
     assert raw(expired)["status"] == "expired"
-
-
-def test_line_items_are_a_list_of_items_with_prices(api, stripe_double):
-    session = create_session(api, stripe_double)
-    items = api.v1.checkout.sessions.line_items.list(session.id)
-    assert len(raw(items)["data"]) == 1
-    assert_is_list_of(raw(items), "item")
 
 
 def test_a_payment_intent_in_every_status_has_exactly_its_fields(api, stripe_double):
@@ -295,9 +272,7 @@ def test_every_event_and_its_object_has_exactly_its_fields(api, stripe_double):
     api.v1.checkout.sessions.expire(create_session(api, stripe_double).id)
     api.v1.refunds.create(params={"payment_intent": api.v1.checkout.sessions.retrieve(paid.id).payment_intent})
 
-    listed = api.v1.events.list(params={"limit": 100})
-    assert_is_list_of(raw(listed), "event")
-    events = raw(listed)["data"]
+    events = [json.loads(stripe_double.signed_payload(event)[0]) for event in stripe_double.events()]
     assert {event["type"] for event in events} == set(EVENT_OBJECTS)
     for event in events:
         assert_is(event, "event")
@@ -305,16 +280,8 @@ def test_every_event_and_its_object_has_exactly_its_fields(api, stripe_double):
         assert object_problems(event["request"], stripe.Event.Request, "event.request") == []
         key = EVENT_OBJECTS[event["type"]]
         assert object_problems(event["data"]["object"], RESOURCES[key], f"{event['type']}.data.object") == []
-        assert event == raw(api.v1.events.retrieve(event["id"]))
     by_request = [e for e in events if e["type"] in ("refund.created", "checkout.session.expired")]
     assert all(e["request"]["id"] for e in by_request)  # made by an API call: its request is recorded
-
-
-def test_a_webhook_body_is_an_event_with_exactly_its_fields(api, stripe_double):
-    session = create_session(api, stripe_double)
-    stripe_double.complete(session.id)
-    body, _ = stripe_double.signed_payload(stripe_double.events()[-1])
-    assert_is(json.loads(body), "event")
 
 
 def _error_body(url: str, headers: dict[str, str]) -> tuple[int, dict]:
@@ -329,11 +296,12 @@ def _error_body(url: str, headers: dict[str, str]) -> tuple[int, dict]:
 def test_errors_have_only_stripe_error_fields(api, stripe_double):
     base = stripe_double.base_url
     auth = {"Authorization": "Bearer sk_test_contract"}
+    session = f"{base}/v1/checkout/sessions/cs_test_nope"
     bodies = [
-        _error_body(f"{base}/v1/events", {}),
-        _error_body(f"{base}/v1/events", {"Authorization": "Bearer sk_live_nope"}),
-        _error_body(f"{base}/v1/checkout/sessions/cs_test_nope", auth),
-        _error_body(f"{base}/v1/events?colour=red", auth),
+        _error_body(session, {}),
+        _error_body(session, {"Authorization": "Bearer sk_live_nope"}),
+        _error_body(session, auth),
+        _error_body(f"{session}?colour=red", auth),
         _error_body(f"{base}/v1/customers", auth),
     ]
     assert [status for status, _ in bodies] == [401, 401, 404, 400, 404]

@@ -1,0 +1,170 @@
+"""Whole-page cache for the public pages, shared by every app server through the configured cache.
+
+Versions. A page shows PROGRAMME (everything in the events and speakers apps) and, for the home page,
+SALES too (orders: tickets left). A version is a random token kept in the shared cache beside the
+pages; netroots.signals gives it a new token once a change to what it covers commits. A missing token
+(evicted, or the cache restarted) is a new version too, never an old one come back.
+
+Pages. Each is stored once, gzipped, under its path and query parameters, with the tokens it was
+rendered under and the moment it stops being true: PAGE_TTL seconds after rendering, or sooner when
+its content changes with time alone (the home page: sales open or close, a hold runs out). A page is
+served only if its tokens are the current ones, read from the shared cache in the same request, and
+that moment hasn't come. Each process also keeps the pages it served (LocalPages), so that a hit reads
+only the tokens from the shared cache, not the page: one small cache read, and no SQL. A process that
+hasn't got the current page reads it from the shared cache (a second read), or renders it.
+
+The rare client that doesn't accept gzip gets the page decompressed. If the shared cache can't be
+reached, pages are rendered as if nothing were cached. With DEBUG on nothing is cached, so template
+edits show at once.
+"""
+
+import gzip
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial, wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+
+PROGRAMME = "programme"  # what every public page shows: the events and speakers apps' models
+SALES = "sales"  # tickets left: the home page
+PAGE_TTL = 60  # seconds: bounds how long a page outlives a change no signal reports
+LOCAL_BYTES = 32 * 2**20  # gzipped pages each process keeps; 2,400 sessions' site is about 15 MB
+
+# A stored page: (tokens, content type, gzipped body, time.time() when it stops being true).
+Page = tuple[str, str, bytes, float]
+
+
+def version_key(version: str) -> str:
+    return f"pagecache:version:{version}"
+
+
+def bump(version: str) -> None:
+    """Give `version` a new token: every page stored under the old one is stale from now on."""
+    cache.set(version_key(version), secrets.token_hex(8), None)
+
+
+def bump_on_commit(version: str, *, using: str | None = None) -> None:
+    """Bump `version` once the current transaction commits (at once outside one).
+
+    Not before: a page rendered in between would read the old rows and be stored under the new token.
+    robust: the change is committed whatever the cache says; if it is down, PAGE_TTL bounds staleness.
+    """
+    transaction.on_commit(partial(bump, version), using=using, robust=True)
+
+
+def current_tokens(keys: list[str]) -> str:
+    """The tokens of the versions whose keys are `keys`: one cache read, and a write for each missing one."""
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            token = secrets.token_hex(8)
+            # Two servers may both find it missing: the first one's token wins, for both.
+            found[key] = token if cache.add(key, token, None) else cache.get(key, token)
+    return ".".join(found[key] for key in keys)
+
+
+class LocalPages:
+    """This process's copies of pages from the shared cache, the least recently used dropped first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._lock = threading.Lock()  # for gunicorn's threads (GUNICORN_THREADS)
+
+    def get(self, key: str) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: str, page: Page) -> None:
+        with self._lock:
+            if (old := self._pages.pop(key, None)) is not None:
+                self.size -= len(old[2])
+            self._pages[key] = page
+            self.size += len(page[2])
+            while self.size > self.max_bytes:
+                self.size -= len(self._pages.popitem(last=False)[1][2])
+
+
+local_pages = LocalPages(LOCAL_BYTES)
+
+
+def _is_current(page: Page | None, tokens: str) -> bool:
+    return page is not None and page[0] == tokens and time.time() < page[3]
+
+
+def _page_response(request: HttpRequest, content_type: str, gzipped: bytes, body: bytes | None = None) -> HttpResponse:
+    if "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "").lower():
+        response = HttpResponse(gzipped, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(gzipped) if body is None else body, content_type=content_type)
+    response["Vary"] = "Accept-Encoding"  # a new response: no Vary of its own to merge with
+    return response
+
+
+def cached_page(
+    *,
+    vary_on_params: tuple[str, ...] = (),
+    versions: tuple[str, ...] = (PROGRAMME,),
+    fresh_until: Callable[[HttpRequest], datetime | None] | None = None,
+):
+    """Cache a public GET view's 200 responses, gzipped, under the tokens of `versions`.
+
+    `fresh_until(request)` says when what the view is about to show next changes with time alone (None:
+    not before a version changes); it is called on a miss, before the view, so no change slips between.
+    """
+    version_keys = [version_key(version) for version in versions]
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if settings.DEBUG or request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
+                return view(request, *args, **kwargs)
+            params = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in vary_on_params)
+            key = "page:" + hashlib.sha256(f"{request.path}|{params}".encode()).hexdigest()
+            try:
+                tokens = current_tokens(version_keys)
+                page = local_pages.get(key)
+                if not _is_current(page, tokens):
+                    page = cache.get(key)
+                    if _is_current(page, tokens):
+                        local_pages.put(key, page)
+            except Exception:  # the cache is down: serve the page uncached rather than fail
+                logger.exception("Page cache unavailable; rendering %s uncached", request.path)
+                return view(request, *args, **kwargs)
+            if _is_current(page, tokens):
+                return _page_response(request, page[1], page[2])
+
+            expires_at = time.time() + PAGE_TTL
+            if fresh_until and (changes_at := fresh_until(request)):
+                expires_at = min(expires_at, changes_at.timestamp())
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.streaming:
+                return response
+            body, content_type = response.content, response["Content-Type"]
+            gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+            page = (tokens, content_type, gzipped, expires_at)
+            local_pages.put(key, page)
+            try:
+                cache.set(key, page, PAGE_TTL)
+            except Exception:
+                logger.exception("Page cache unavailable; %s not stored", request.path)
+            return _page_response(request, content_type, gzipped, body)
+
+        return wrapper
+
+    return decorator

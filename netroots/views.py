@@ -1,0 +1,69 @@
+"""Pages of the site as a whole: the home page (the programme with tickets left) and the health check."""
+
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Min
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from events.current import current_event
+from events.models import Session
+from speakers.models import Organisation, Speaker
+from tickets.models import Order
+from tickets.services import sales_problem, seats_left
+
+
+def sales_state_changes_at(request: HttpRequest) -> datetime | None:
+    """When the home page's live part (tickets left, on sale or not) next changes with no write: sales
+    open or close, the event ends (another may become current) or a hold runs out. For the page cache.
+
+    Writes change it too: those bump the page cache's versions (netroots.signals), so they aren't here.
+    """
+    event = current_event(request)
+    if event is None:
+        return None
+    now = timezone.now()
+    holds_end = Order.objects.filter(event=event).awaiting_checkout(now=now).aggregate(at=Min("hold_expires_at"))
+    moments = (event.sales_open_at, event.sales_close_at, event.ends_at, holds_end["at"])
+    return min((moment for moment in moments if moment and moment > now), default=None)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The event: what, when, where, tickets left, highlights, featured speakers, organisations."""
+    event = current_event(request)
+    if event is None:
+        return render(request, "events/no_event.html")
+    context = {
+        "event": event,
+        "seats_left": seats_left(event),
+        "sales_problem": sales_problem(event),
+        "featured_speakers": Speaker.objects.filter(is_featured=True).select_related("organisation"),
+        "organisations": Organisation.objects.filter(speakers__isnull=False).distinct(),
+        "highlights": Session.objects.published()
+        .filter(event=event, kind__in=[Session.Kind.KEYNOTE, Session.Kind.WORKSHOP])
+        .select_related("room")
+        .order_by("starts_at")[:6],
+    }
+    return render(request, "events/event_detail.html", context)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database and the cache answer; 503 naming what failed."""
+    problems = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        problems["database"] = str(exc) or exc.__class__.__name__
+    try:
+        cache.set("healthz", "ok", 10)
+        if cache.get("healthz") != "ok":
+            problems["cache"] = "the cache did not return what was stored"
+    except Exception as exc:
+        problems["cache"] = str(exc) or exc.__class__.__name__
+    if problems:
+        return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
+    return JsonResponse({"status": "ok"})

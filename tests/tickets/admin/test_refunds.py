@@ -1,0 +1,293 @@
+"""Refunds from the admin (tickets.admin.refunds): confirmed first, decided by services.refund_order."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core import mail
+from django.test import Client
+
+from tests.tickets.admin.helpers import (
+    ORDERS,
+    FormReader,
+    change_url,
+    confirm_refund,
+    offered_actions,
+    refund_confirmation,
+    run_action,
+    shown_levels,
+    shown_messages,
+)
+from tests.tickets.helpers import deliver, last_event, make_order, reserve_over_http, set_status
+from tickets import services
+from tickets.exceptions import NotRefundable
+from tickets.models import Email, Order, OrderStatus
+
+pytestmark = pytest.mark.django_db
+
+
+# --- the refund action ---
+
+
+def test_refund_action_refunds_through_stripe_frees_the_seats_and_emails_the_buyer(
+    client, organiser, stripe_double, event, paid_order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_refund(client, paid_order)
+    assert shown_levels(response) == [("success", "1 order refunded.")]
+    paid_order.refresh_from_db()
+    [refund] = [e["data"]["object"] for e in stripe_double.events("refund.created")]
+    assert refund["payment_intent"] == paid_order.stripe_payment_intent_id
+    assert refund["amount"] == paid_order.total_pence == 1000
+    assert refund["status"] == "succeeded"
+    assert paid_order.status == OrderStatus.REFUNDED
+    assert paid_order.stripe_refund_id == refund["id"]
+    assert paid_order.refunded_at is not None
+    assert Order.objects.seats_taken(event) == 0
+    assert list(paid_order.log.values_list("from_status", "to_status")) == [
+        ("pending", "paid"),
+        ("paid", "refunded"),
+    ]
+    [message] = mail.outbox
+    assert message.to == ["ada@example.com"]
+    assert paid_order.reference in message.subject
+    assert "refunded" in message.subject
+    assert Email.objects.get(order=paid_order, kind=Email.Kind.REFUND).sent_at is not None
+
+
+def test_refunding_twice_refunds_once(client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_refund(client, paid_order)
+        response = run_action(client, "refund", paid_order)  # nothing paid left: no confirmation needed
+    assert len(stripe_double.events("refund.created")) == 1
+    assert len(mail.outbox) == 1
+    assert "not refunded" in " ".join(shown_messages(response))
+
+
+def test_refund_action_refuses_a_pending_order_and_changes_nothing(
+    client, organiser, stripe_double, event, django_capture_on_commit_callbacks
+):
+    order = reserve_over_http(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(client, "refund", order)
+    assert response.status_code == 200
+    assert f"{order.reference} is not refunded: it is “Awaiting payment”, and only paid orders can be refunded." in (
+        shown_messages(response)
+    )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert order.stripe_refund_id == ""
+    assert stripe_double.events("refund.created") == []
+    assert not order.log.exists()
+    assert mail.outbox == []
+    assert Order.objects.seats_taken(event) == order.quantity == 2  # still held
+    assert stripe_double.session(order.stripe_checkout_session_id)["status"] == "open"  # the buyer may still pay
+
+
+def test_refund_action_on_a_mixed_selection_refunds_only_the_paid_one(
+    client, organiser, stripe_double, event, paid_order, django_capture_on_commit_callbacks
+):
+    pending = reserve_over_http(client, quantity=1, email="later@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_refund(client, paid_order, pending)
+    texts = shown_messages(response)
+    assert "1 order refunded." in texts
+    assert any(pending.reference in text for text in texts)
+    assert not any(paid_order.reference in text for text in texts)
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.REFUNDED
+    assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
+    assert len(stripe_double.events("refund.created")) == 1
+
+
+def test_refund_action_reports_stripe_refusing(
+    client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks
+):
+    Order.objects.filter(pk=paid_order.pk).update(stripe_payment_intent_id="pi_unknown")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_refund(client, paid_order)
+    texts = shown_messages(response)
+    assert any(text.startswith(f"{paid_order.reference}: Stripe refused the refund") for text in texts)
+    assert ("warning", "0 orders refunded.") in shown_levels(response)  # not a green "success"
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    assert mail.outbox == []
+
+
+# --- refunds are confirmed first ---
+
+
+def test_choosing_refund_asks_first_and_refunds_nothing(client, organiser, stripe_double, paid_order):
+    page = refund_confirmation(client, paid_order)
+    body = page.content.decode()
+    for shown in [paid_order.reference, "Ada Activist", "ada@example.com", "Grace Hopper", "Alan Turing", "£10"]:
+        assert shown in body, shown
+    assert "Will not be refunded" not in body
+    form = FormReader(body)
+    assert form.data == {
+        "csrfmiddlewaretoken": form.data["csrfmiddlewaretoken"],
+        "_selected_action": [str(paid_order.pk)],
+        "action": ["refund"],
+        "confirm": ["yes"],
+    }
+    assert form.buttons == ["Refund £10"]
+    paid_order.refresh_from_db()
+    assert paid_order.status == OrderStatus.PAID
+    assert stripe_double.events("refund.created") == []
+    assert mail.outbox == []
+
+
+def test_refund_confirmation_totals_the_paid_orders_and_lists_the_others_apart(
+    client, organiser, stripe_double, event, paid_order
+):
+    other = reserve_over_http(client, quantity=1, email="bea@example.com")
+    stripe_double.complete(other.stripe_checkout_session_id)
+    deliver(client, stripe_double, last_event(stripe_double, "checkout.session.completed"))
+    pending = reserve_over_http(client, quantity=3, email="later@example.com")
+    body = refund_confirmation(client, paid_order, other, pending).content.decode()
+    to_refund, skipped = body.split("Will not be refunded")
+    assert paid_order.reference in to_refund
+    assert other.reference in to_refund
+    assert pending.reference not in to_refund
+    assert pending.reference in skipped
+    assert "Awaiting payment" in skipped
+    assert re.search(r"Total to refund</th>\s*<td[^>]*>£15</td>", to_refund)  # £10 + £5, not the pending £15
+    form = FormReader(body)
+    assert form.buttons == ["Refund £15"]
+    assert sorted(form.data["_selected_action"]) == sorted(str(o.pk) for o in (paid_order, other, pending))
+    assert stripe_double.events("refund.created") == []
+
+
+def test_refund_action_with_nothing_paid_warns_without_asking(client, organiser, stripe_double, event):
+    pending = reserve_over_http(client)
+    response = run_action(client, "refund", pending)
+    assert "admin/tickets/order/refund_confirmation.html" not in [t.name for t in response.templates]
+    assert ("warning", "0 orders refunded.") in shown_levels(response)
+    assert all(level == "warning" for level, _ in shown_levels(response))
+
+
+def test_paid_order_page_offers_a_refund_button_leading_to_the_confirmation(
+    client, organiser, stripe_double, paid_order
+):
+    refund_url = f"{ORDERS}{paid_order.pk}/refund/"
+    assert f'href="{refund_url}"' in client.get(change_url(paid_order)).content.decode()
+    page = client.get(refund_url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Refund order" in body
+    assert paid_order.reference in body
+    assert "Grace Hopper" in body
+    form = FormReader(body)
+    assert form.buttons == ["Refund £10"]
+    assert set(form.data) == {"csrfmiddlewaretoken", "confirm"}
+    assert f'href="{change_url(paid_order)}"' in body  # "No, take me back"
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID  # looking never refunds
+    assert stripe_double.events("refund.created") == []
+
+
+def test_refund_button_refunds_on_post_and_returns_to_the_order(
+    client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{ORDERS}{paid_order.pk}/refund/", {"confirm": "yes"}, follow=True)
+    assert response.redirect_chain == [(change_url(paid_order), 302)]
+    assert shown_levels(response) == [("success", "1 order refunded.")]
+    paid_order.refresh_from_db()
+    assert paid_order.status == OrderStatus.REFUNDED
+    assert len(stripe_double.events("refund.created")) == 1
+    assert len(mail.outbox) == 1
+    assert f"{ORDERS}{paid_order.pk}/refund/" not in response.content.decode()  # no button once refunded
+
+
+def test_refund_button_is_csrf_protected(client, organiser, stripe_double, paid_order):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(User.objects.get(username="boss"))
+    url = f"{ORDERS}{paid_order.pk}/refund/"
+    assert browser.post(url, {"confirm": "yes"}).status_code == 403
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    form = FormReader(browser.get(url).content.decode())
+    assert browser.post(url, form.data).status_code == 302
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.REFUNDED
+
+
+def test_refund_of_an_unpaid_order_from_its_page_changes_nothing(client, organiser, stripe_double, event):
+    pending = reserve_over_http(client)
+    body = client.get(change_url(pending)).content.decode()
+    assert f"{ORDERS}{pending.pk}/refund/" not in body
+    for method in (client.get, client.post):
+        response = method(f"{ORDERS}{pending.pk}/refund/", follow=True)
+        assert response.redirect_chain == [(change_url(pending), 302)]
+        assert ("warning", "0 orders refunded.") in shown_levels(response)
+    assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
+    assert stripe_double.events("refund.created") == []
+    assert client.get(f"{ORDERS}999999/refund/").status_code == 404
+
+
+def test_staff_who_may_only_view_orders_cannot_refund(client, stripe_double, paid_order):
+    viewer = User.objects.create_user("viewer", "viewer@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "view_ticket"]))
+    client.force_login(viewer)
+    page = client.get(change_url(paid_order))
+    assert page.status_code == 200
+    assert "/refund/" not in page.content.decode()
+    assert "refund" not in offered_actions(client.get(ORDERS))
+    assert client.get(f"{ORDERS}{paid_order.pk}/refund/").status_code == 403
+    assert client.post(f"{ORDERS}{paid_order.pk}/refund/", {"confirm": "yes"}).status_code == 403
+    response = client.post(
+        ORDERS, {"action": "refund", "_selected_action": [paid_order.pk], "confirm": "yes"}, follow=True
+    )
+    assert "No action selected." in shown_messages(response)
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    assert stripe_double.events("refund.created") == []
+
+
+# --- whether an order may be refunded is services.refund_order's decision ---
+
+
+@pytest.fixture
+def stripe_calls(monkeypatch):
+    """Every attempt to reach Stripe (tickets.payments.client), recorded instead of made."""
+    from tickets import payments
+
+    calls = []
+    monkeypatch.setattr(payments, "client", lambda *args, **kwargs: calls.append((args, kwargs)))
+    return calls
+
+
+def not_refundable_message(order: Order) -> str:
+    """What services.refund_order says, in its own words, when it refuses this order."""
+    with pytest.raises(NotRefundable) as refusal:
+        services.refund_order(order_id=order.pk)
+    return str(refusal.value)
+
+
+@pytest.mark.parametrize(
+    "status", [OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REFUNDED]
+)
+def test_refunding_an_unpaid_order_shows_why_not_and_calls_nothing_at_stripe(
+    client, organiser, event, stripe_calls, status
+):
+    order = make_order(event, "Grace Hopper", status=status)
+    message = not_refundable_message(order)
+    action = run_action(client, "refund", order)  # from the list
+    page = client.post(f"{ORDERS}{order.pk}/refund/", {"confirm": "yes"}, follow=True)  # from the order's page
+    for response in (action, page):
+        assert shown_levels(response) == [("warning", message), ("warning", "0 orders refunded.")]
+    assert stripe_calls == []
+    order.refresh_from_db()
+    assert order.status == status
+    assert not order.log.exists()
+    assert mail.outbox == []
+
+
+def test_an_order_refunded_while_the_confirmation_page_was_open_is_not_refunded_again(
+    client, organiser, stripe_double, paid_order, stripe_calls
+):
+    form = FormReader(refund_confirmation(client, paid_order).content.decode())
+    set_status(paid_order, OrderStatus.REFUNDED)  # say, from Stripe's dashboard, reported by a webhook
+    response = client.post(ORDERS, form.data, follow=True)
+    assert shown_levels(response) == [
+        ("warning", not_refundable_message(paid_order)),
+        ("warning", "0 orders refunded."),
+    ]
+    assert stripe_calls == []
+    assert stripe_double.events("refund.created") == []
+    assert mail.outbox == []

@@ -1,0 +1,187 @@
+"""Refunds: an organiser's refund_order (paid orders only), the automatic refund of a payment we could not honour
+(retried while Stripe is down), and refunds Stripe reports to us, including ones made in Stripe's dashboard."""
+
+import pytest
+from django.core import mail
+
+from tests.factories import EventFactory, OrderFactory
+from tests.tickets.helpers import (
+    deliver,
+    expire_hold,
+    last_event,
+    paid_order,
+    pay_after_release,
+    pay_at_stripe,
+    run_release_command,
+    stripe_down,
+)
+from tickets import payments, services
+from tickets.exceptions import NotRefundable, PaymentError
+from tickets.models import Email, Order, OrderStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def refund_in_stripes_dashboard(stripe_double, order: Order, **params) -> dict:
+    payments.client().v1.refunds.create(params={"payment_intent": order.stripe_payment_intent_id, **params})
+    return last_event(stripe_double, "refund.created")
+
+
+# --- refund_order: an organiser refunds a paid order ---
+
+
+def test_our_own_refund_and_its_event_refund_once_and_email_once(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = paid_order(stripe_double, event=EventFactory(capacity=10), quantity=2)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_order(order_id=order.pk)
+        deliver(client, stripe_double, last_event(stripe_double, "refund.created"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert len(stripe_double.events("refund.created")) == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_refund_stripe_reports_failed_leaves_the_booking_paid_and_says_why(stripe_double, monkeypatch):
+    order = OrderFactory(paid=True, quantity=2)
+    failed = type("Refund", (), {"id": "re_failed", "status": "failed"})()
+    monkeypatch.setattr(payments.client().v1.refunds, "create", lambda **kwargs: failed)
+    with pytest.raises(PaymentError, match="re_failed failed"):
+        services.refund_order(order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def paid_at_stripe_but_still_pending(stripe_double, monkeypatch) -> Order:
+    order = OrderFactory(event=EventFactory(capacity=5), quantity=2)
+    pay_at_stripe(stripe_double, order)  # its webhook has not arrived yet
+    return order
+
+
+def released_with_its_late_payment_owed_back(stripe_double, monkeypatch) -> Order:
+    order, _ = pay_after_release(stripe_double, capacity=2, rival_quantity=2)
+    with monkeypatch.context() as patched:  # the automatic refund fails: Stripe is down
+        patched.setattr(payments, "refund_payment", stripe_down)
+        services.fulfil_checkout(session_id=order.stripe_checkout_session_id)
+    return order
+
+
+def cancelled_with_its_late_payment_owed_back(stripe_double, monkeypatch) -> Order:
+    event = EventFactory(capacity=2)
+    order = OrderFactory(event=event, quantity=2)
+    services.start_checkout(order=order)
+    expire_hold(order)
+    services.reserve_tickets(event=event, buyer_name="Rival", buyer_email="rival@example.com", quantity=2)
+    pay_at_stripe(stripe_double, order)
+    with monkeypatch.context() as patched:
+        patched.setattr(payments, "refund_payment", stripe_down)
+        services.fulfil_checkout(session_id=order.stripe_checkout_session_id)
+    return order
+
+
+def refunded_already(stripe_double, monkeypatch) -> Order:
+    order = paid_order(stripe_double, event=EventFactory(capacity=5), quantity=2)
+    return services.refund_order(order_id=order.pk)
+
+
+@pytest.mark.parametrize(
+    ("make_order", "status"),
+    [
+        (paid_at_stripe_but_still_pending, OrderStatus.PENDING),
+        (released_with_its_late_payment_owed_back, OrderStatus.EXPIRED),
+        (cancelled_with_its_late_payment_owed_back, OrderStatus.CANCELLED),
+        (refunded_already, OrderStatus.REFUNDED),
+    ],
+)
+def test_refund_order_refuses_an_order_that_is_not_paid_and_sends_nothing_to_stripe(
+    stripe_double, monkeypatch, make_order, status
+):
+    """Guards against refund_order without its paid-only check (`if not order.is_refundable: raise NotRefundable`),
+    called directly, not through the admin: a pending, released or refunded order raises NotRefundable, Stripe
+    is asked for no refund, and the order stays as it was."""
+    order = make_order(stripe_double, monkeypatch)
+    order.refresh_from_db()
+    assert order.status == status
+    refunds_at_stripe = stripe_double.events("refund.created")
+
+    with pytest.raises(NotRefundable):
+        services.refund_order(order_id=order.pk)
+
+    assert stripe_double.events("refund.created") == refunds_at_stripe
+    unchanged = Order.objects.get(pk=order.pk)
+    assert (unchanged.status, unchanged.stripe_refund_id, unchanged.refunded_at) == (
+        order.status,
+        order.stripe_refund_id,
+        order.refunded_at,
+    )
+    refund_notices = 1 if status == OrderStatus.REFUNDED else 0  # only the one of the refund already made
+    assert Email.objects.filter(order=order, kind=Email.Kind.REFUND).count() == refund_notices
+
+
+# --- the automatic refund of a payment we could not honour ---
+
+
+def test_a_refund_that_failed_is_retried_by_the_command(
+    client, stripe_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    order, completed = pay_after_release(stripe_double, capacity=2, rival_quantity=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(payments, "refund_payment", stripe_down)
+        with django_capture_on_commit_callbacks(execute=True):  # the refund fails, and is logged
+            assert deliver(client, stripe_double, completed).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert order.stripe_payment_intent_id  # the money is known about: owed back
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "refunded 1 payment" in run_release_command()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert len([m for m in mail.outbox if "Sorry" in m.subject]) == 1
+
+
+# --- refunds Stripe reports (refund.* webhooks) ---
+
+
+def test_a_refund_made_in_stripes_dashboard_refunds_the_booking(
+    client, stripe_double, django_capture_on_commit_callbacks
+):
+    order = paid_order(stripe_double, event=EventFactory(capacity=10), quantity=2)
+    refunded = refund_in_stripes_dashboard(stripe_double, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, stripe_double, refunded).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.stripe_refund_id == refunded["data"]["object"]["id"]
+    assert [message.subject for message in mail.outbox if "refund" in message.subject.lower()]
+
+
+def test_a_partial_refund_in_stripe_keeps_the_booking_paid(client, stripe_double):
+    order = paid_order(stripe_double, event=EventFactory(capacity=10), quantity=2)
+    deliver(client, stripe_double, refund_in_stripes_dashboard(stripe_double, order, amount=100))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_a_refund_we_owe_made_in_stripes_dashboard_settles_it_and_apologises(
+    client, stripe_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    order, completed = pay_after_release(stripe_double, capacity=2, rival_quantity=2)
+    with monkeypatch.context() as patched:
+        patched.setattr(payments, "refund_payment", stripe_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(client, stripe_double, completed)
+    order.refresh_from_db()
+    assert (order.status, bool(order.stripe_payment_intent_id)) == (OrderStatus.EXPIRED, True)  # a refund owed
+    assert "refunding it in full" in client.get(order.get_absolute_url()).content.decode()
+    assert "nothing was charged" not in client.get(order.get_absolute_url()).content.decode()
+
+    refunded = refund_in_stripes_dashboard(stripe_double, order)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, stripe_double, refunded)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert [m for m in mail.outbox if "refunded your payment" in m.body]
+    assert "refunded 0" in run_release_command()  # nothing owed any more
