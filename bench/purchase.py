@@ -79,6 +79,7 @@ def environment(static_root: Path, port: int, double: StripeDouble) -> dict[str,
         "STRIPE_WEBHOOK_SECRET": double.webhook_secret,
         "STRIPE_API_BASE": double.base_url,
         "RESERVATION_RATE_LIMIT": "",
+        "MAX_UNPAID_BOOKINGS_PER_CLIENT": "0",  # every simulated buyer comes from loopback
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
 

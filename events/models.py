@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import scheduling
+from speakers import redirects
 from speakers.models import Speaker
 
 # Orders hold at most 100 tickets (tickets.Order's constraint), and a Stripe Checkout Session lasts
@@ -19,6 +20,24 @@ HOLD_MINUTES_MESSAGE = (
     f"Hold seats for between {HOLD_MINUTES_MIN} and {HOLD_MINUTES_MAX} minutes (24 hours): "
     "Stripe Checkout allows no shorter or longer time to pay."
 )
+# Stripe's smallest charge in GBP is 30p, and its largest £999,999.99: a price in between them (or 0, free tickets
+# booked without Stripe) can always be charged, for up to PER_ORDER_LIMIT_MAX tickets in one payment.
+STRIPE_MIN_CHARGE_PENCE = 30
+STRIPE_MAX_CHARGE_PENCE = 99_999_999
+TICKET_PRICE_MAX_PENCE = STRIPE_MAX_CHARGE_PENCE // PER_ORDER_LIMIT_MAX
+_PRICE_MAX_POUNDS = f"£{TICKET_PRICE_MAX_PENCE // 100:,}.{TICKET_PRICE_MAX_PENCE % 100:02d}"
+TICKET_PRICE_MESSAGE = (
+    f"Enter 0 for free tickets, or a price in pence from {STRIPE_MIN_CHARGE_PENCE} ({STRIPE_MIN_CHARGE_PENCE}p, "
+    f"Stripe's smallest payment in pounds) to {TICKET_PRICE_MAX_PENCE} ({_PRICE_MAX_POUNDS}, so that "
+    f"{PER_ORDER_LIMIT_MAX} tickets stay within Stripe's largest)."
+)
+CAPACITY_MESSAGE = "An event needs at least 1 seat."
+
+
+def validate_ticket_price(pence: int) -> None:
+    """Raises ValidationError (TICKET_PRICE_MESSAGE) unless `pence` is 0 (free) or a price Stripe can charge."""
+    if pence != 0 and not STRIPE_MIN_CHARGE_PENCE <= pence <= TICKET_PRICE_MAX_PENCE:
+        raise ValidationError(TICKET_PRICE_MESSAGE, code="ticket_price")
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -37,8 +56,13 @@ class Event(models.Model):
     address = models.CharField(max_length=240)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    ticket_price_pence = models.PositiveIntegerField(default=500)
-    capacity = models.PositiveIntegerField(default=400)
+    ticket_price_pence = models.PositiveIntegerField(
+        default=500,
+        validators=[validate_ticket_price],
+        help_text=f"In pence: 500 is £5. 0 makes tickets free (booked without payment); else at least "
+        f"{STRIPE_MIN_CHARGE_PENCE}, Stripe's minimum.",
+    )
+    capacity = models.PositiveIntegerField(default=400, validators=[MinValueValidator(1, CAPACITY_MESSAGE)])
     per_order_limit = models.PositiveSmallIntegerField(
         default=10,
         validators=[
@@ -75,6 +99,15 @@ class Event(models.Model):
                 condition=Q(hold_minutes__gte=HOLD_MINUTES_MIN, hold_minutes__lte=HOLD_MINUTES_MAX),
                 name="event_hold_30_to_1440_minutes",
                 violation_error_message=HOLD_MINUTES_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(ticket_price_pence=0)
+                | Q(ticket_price_pence__gte=STRIPE_MIN_CHARGE_PENCE, ticket_price_pence__lte=TICKET_PRICE_MAX_PENCE),
+                name="event_ticket_price_free_or_chargeable",
+                violation_error_message=TICKET_PRICE_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="event_capacity_at_least_1", violation_error_message=CAPACITY_MESSAGE
             ),
         ]
 
@@ -148,7 +181,7 @@ class SessionQuerySet(models.QuerySet["Session"]):
         return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
-class Session(models.Model):
+class Session(redirects.RedirectsOldURLs, models.Model):
     class Kind(models.TextChoices):
         KEYNOTE = "keynote", "Keynote"
         TALK = "talk", "Talk"
@@ -189,6 +222,11 @@ class Session(models.Model):
     def get_absolute_url(self) -> str:
         """The session's public page."""
         return reverse("events:session-detail", args=[self.slug])
+
+    @staticmethod
+    def public_paths(slug: str) -> list[str]:
+        """Every URL with the slug in it (RedirectsOldURLs): the page, and the calendar file in people's calendars."""
+        return [reverse("events:session-detail", args=[slug]), reverse("events:session-ics", args=[slug])]
 
     def clean(self) -> None:
         """Refuse an impossible slot: backwards, outside the event, or a room used twice."""

@@ -1,4 +1,8 @@
-"""The programme's public pages: the timetable, sessions (and their calendar files) and speakers.
+"""The programme's public pages: the timetable, sessions (and their calendar files), speakers and organisations.
+
+Speakers show only as the programme's speakers (events.models.programme_speakers): someone whose
+sessions are all unpublished appears on no public page. The organisations page lives here, not in the
+speakers app, because that rule needs the sessions.
 
 The site (netroots.urls) maps them to URLs and caches the pages (netroots.pagecache).
 """
@@ -10,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from events import calendar, timetable
 from events.current import current_event_or_404
 from events.models import Session, programme_speakers
-from speakers.models import Speaker
+from speakers.models import Organisation
 
 
 def session_list(request: HttpRequest) -> HttpResponse:
@@ -69,7 +73,17 @@ def speaker_list(request: HttpRequest) -> HttpResponse:
 def speaker_detail(request: HttpRequest, slug: str) -> HttpResponse:
     sessions = Session.objects.published().select_related("room").order_by("starts_at")
     speaker = get_object_or_404(
-        Speaker.objects.select_related("organisation").prefetch_related(Prefetch("sessions", queryset=sessions)),
+        programme_speakers().select_related("organisation").prefetch_related(Prefetch("sessions", queryset=sessions)),
         slug=slug,
     )
     return render(request, "speakers/speaker_detail.html", {"speaker": speaker})
+
+
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    """The organisations taking part, grouped by kind (parties, unions, ...), each with its programme's speakers."""
+    groups: dict[str, list[Organisation]] = {heading: [] for heading in Organisation.KIND_HEADINGS.values()}
+    speaking = Prefetch("speakers", queryset=programme_speakers().order_by("name"), to_attr="speaking")
+    for organisation in Organisation.objects.prefetch_related(speaking):
+        groups[Organisation.KIND_HEADINGS[organisation.kind]].append(organisation)
+    groups = {heading: members for heading, members in groups.items() if members}
+    return render(request, "speakers/organisation_list.html", {"groups": groups})

@@ -10,7 +10,6 @@ from django.urls import include, path
 from events import views as programme
 from netroots import views
 from netroots.pagecache import PROGRAMME, SALES, cached_page
-from speakers import views as people
 from tickets.views import stripe_webhook
 
 admin.site.site_header = "Netroots organisers"
@@ -25,7 +24,7 @@ programme_pages = [
 speaker_pages = [
     path("speakers/", cached_page()(programme.speaker_list), name="speaker-list"),
     path("speakers/<slug:slug>/", cached_page()(programme.speaker_detail), name="speaker-detail"),
-    path("organisations/", cached_page()(people.organisation_list), name="organisation-list"),
+    path("organisations/", cached_page()(programme.organisation_list), name="organisation-list"),
 ]
 
 urlpatterns = [

@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from events.current import current_event
-from events.models import Session
-from speakers.models import Organisation, Speaker
+from events.models import Session, programme_speakers
+from speakers.models import Organisation
 from tickets.models import Order
 from tickets.services import sales_problem, seats_left
 
@@ -40,8 +40,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "event": event,
         "seats_left": seats_left(event),
         "sales_problem": sales_problem(event),
-        "featured_speakers": Speaker.objects.filter(is_featured=True).select_related("organisation"),
-        "organisations": Organisation.objects.filter(speakers__isnull=False).distinct(),
+        "featured_speakers": programme_speakers().filter(is_featured=True).select_related("organisation"),
+        "organisations": Organisation.objects.filter(speakers__in=programme_speakers()).distinct(),
         "highlights": Session.objects.published()
         .filter(event=event, kind__in=[Session.Kind.KEYNOTE, Session.Kind.WORKSHOP])
         .select_related("room")

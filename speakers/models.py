@@ -1,5 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+
+from speakers import redirects
+from speakers.validators import is_safe_link, validate_links, validate_web_address
 
 
 class Organisation(models.Model):
@@ -21,7 +25,7 @@ class Organisation(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
-    url = models.URLField("website", blank=True)
+    url = models.URLField("website", blank=True, validators=[validate_web_address])
     blurb = models.TextField(blank=True)
 
     class Meta:
@@ -30,8 +34,17 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def public_url(self) -> str:
+        """The website, if it is one a public page may link to (validate_web_address; older rows may not be)."""
+        try:
+            validate_web_address(self.url)
+        except ValidationError:
+            return ""
+        return self.url
 
-class Speaker(models.Model):
+
+class Speaker(redirects.RedirectsOldURLs, models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     role = models.CharField(max_length=160, blank=True, help_text="e.g. “MP for Walthamstow” or “Editor”.")
@@ -40,7 +53,12 @@ class Speaker(models.Model):
     )
     bio = models.TextField(blank=True)
     photo = models.ImageField(upload_to="speakers/", blank=True)
-    links = models.JSONField(default=list, blank=True, help_text="A list of web addresses.")
+    links = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_links],
+        help_text='A list of web addresses (or mailto: links), like ["https://example.org"].',
+    )
     is_featured = models.BooleanField("featured on the home page", default=False)
 
     class Meta:
@@ -52,6 +70,20 @@ class Speaker(models.Model):
     def get_absolute_url(self) -> str:
         """The speaker's public page."""
         return reverse("speakers:speaker-detail", args=[self.slug])
+
+    @staticmethod
+    def public_paths(slug: str) -> list[str]:
+        """Every URL with the slug in it (RedirectsOldURLs)."""
+        return [reverse("speakers:speaker-detail", args=[slug])]
+
+    def clean(self) -> None:
+        if self.links is None:  # JSON null: a blank field skips its validators, and the column can't hold it
+            raise ValidationError({"links": "Enter a list of links, or [] for none. “null” isn’t one."})
+
+    @property
+    def public_links(self) -> list[str]:
+        """The links a public page may show: those validate_link accepts (older rows may hold others)."""
+        return [link for link in self.links if is_safe_link(link)] if isinstance(self.links, list) else []
 
     @property
     def affiliation(self) -> str:

@@ -28,7 +28,7 @@ naming it; any other path is a 404):
     GET  /v1/checkout/sessions/{id}
     POST /v1/checkout/sessions/{id}/expire     only from status "open"
     GET  /v1/payment_intents/{id}
-    POST /v1/refunds                           payment_intent, amount (default: what remains), reason
+    POST /v1/refunds                           payment_intent, amount (default: what remains), reason, metadata[..]
     GET  /v1/refunds/{id}
 
 The test payment page, where a session's ``url`` leads (no auth, no JavaScript):
@@ -40,6 +40,9 @@ For tests and benchmarks, in Python:
     complete(id, outcome="paid"|"async_pending")    the customer finished Checkout (by card, or a delayed payment)
     async_result(id, outcome="succeeded"|"failed")  that delayed payment settled
     session(id), events(type=None)                  copies of what the double holds
+    lose_responses(path, times=1)                   the next `times` /v1 requests to `path` (e.g. "/v1/refunds") are
+                                                    done, but their answers are lost: the connection closes unanswered,
+                                                    as when a call to Stripe times out after Stripe acted on it
     signed_payload(event, timestamp=, secret=)      the body and headers Stripe would POST for an event
     deliveries, webhook_url, webhook_secret, clock_offset_seconds
 
@@ -70,9 +73,9 @@ Our code may read only these:
 Values: checkout.session status open|complete|expired, payment_status unpaid|paid, mode payment, url only while
 open (else null), payment_intent null until completed, then the "pi_..." id; payment_intent status
 succeeded|processing|requires_payment_method, amount_received = amount once succeeded, latest_charge "ch_...",
-metadata {}; refund status succeeded, reason as given or null, metadata {}; event pending_webhooks is 1 when a
-webhook_url was set at creation, else 0; request.id/idempotency_key are set for events caused by a /v1 request,
-null otherwise.
+metadata {}; refund status succeeded, reason as given or null, metadata as given or {}; event pending_webhooks
+is 1 when a webhook_url was set at creation, else 0; request.id/idempotency_key are set for events caused by a /v1
+request, null otherwise.
 """
 
 from __future__ import annotations
@@ -321,6 +324,7 @@ class StripeDouble:
         self._refunds: dict[str, dict] = {}
         self._events: list[dict] = []
         self._idempotency: dict[str, tuple[tuple, int, bytes]] = {}
+        self._lost_responses: dict[str, int] = {}  # path -> how many more answers to lose (lose_responses)
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -373,6 +377,18 @@ class StripeDouble:
     def async_result(self, session_id: str, *, outcome: str) -> None:
         """The delayed payment of a completed-but-unpaid session settled: outcome "succeeded" or "failed"."""
         self._run(lambda ctx: self._async_result(ctx, session_id, outcome))
+
+    def lose_responses(self, path: str, *, times: int = 1) -> None:
+        """The next `times` /v1 requests to `path` are acted on, then closed unanswered (a timeout, to the client)."""
+        with self._lock:
+            self._lost_responses[path] = times
+
+    def _lose_response(self, path: str) -> bool:
+        with self._lock:
+            left = self._lost_responses.get(path, 0)
+            if left:
+                self._lost_responses[path] = left - 1
+            return bool(left)
 
     def events(self, type: str | None = None) -> list[dict]:
         """Copies of the events created so far, oldest first, optionally only one type."""
@@ -649,7 +665,7 @@ class StripeDouble:
             self._event(ctx, "checkout.session.async_payment_failed", obj, by_request=False)
 
     def _create_refund(self, ctx: _Ctx, params: dict) -> dict:
-        _no_unknown(params, {"payment_intent", "amount", "reason"})
+        _no_unknown(params, {"payment_intent", "amount", "reason", "metadata"})
         pi_id = _string(_require(params, "payment_intent"), "payment_intent")
         payment_intent = self._payment_intents.get(pi_id)
         if payment_intent is None:
@@ -686,7 +702,7 @@ class StripeDouble:
             "amount": amount,
             "created": self.now(),
             "currency": payment_intent["currency"],
-            "metadata": {},
+            "metadata": _metadata(params.get("metadata")),
             "payment_intent": pi_id,
             "reason": reason,
             "status": "succeeded",
@@ -914,6 +930,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = query if method == "GET" else body.decode()
         params = parse_params(urllib.parse.parse_qsl(raw, keep_blank_values=True))
         status, payload, headers = self.double._handle_v1(method, path, params, self.headers.get("Idempotency-Key"))
+        if self.double._lose_response(path):
+            self.close_connection = True  # done, but the client never hears: it sees a dropped connection
+            return
         self._send(status, payload, "application/json", headers)
 
     def _pay(self, method: str, session_id: str, body: bytes) -> None:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from events.models import Event, Room, Session, SessionSpeaker, Track
 from speakers.models import Organisation, Speaker
 from tickets import services
-from tickets.models import Order, OrderStatus, Ticket
+from tickets.models import Order, OrderStatus, Refund, RefundSource, RefundStatus, Ticket
 
 LONDON = ZoneInfo("Europe/London")
 DAY_START = datetime(2028, 1, 8, 9, 0, tzinfo=LONDON)
@@ -163,6 +163,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
             for name in self.names_for_tickets():
                 TicketFactory(order=self, attendee_name=name)
 
+    @factory.post_generation
+    def refund(self, create, extracted, **kwargs):
+        """A refunded order's refund: the whole total, covering all its tickets (then void)."""
+        if create and self.status == OrderStatus.REFUNDED and extracted is not False:
+            RefundFactory(
+                order=self,
+                amount_pence=self.total_pence,
+                stripe_refund_id=self.stripe_refund_id,
+                tickets=list(self.tickets.all()),
+            )
+
 
 class TicketFactory(factory.django.DjangoModelFactory):
     """A ticket, by default the one ticket of a new paid order."""
@@ -172,3 +183,23 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     order = factory.SubFactory(OrderFactory, paid=True, tickets=False)
     attendee_name = factory.LazyAttribute(lambda ticket: ticket.order.buyer_name)
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    """A refund Stripe made for an organiser: by default one ticket's price of a new paid order, covering the
+    `tickets` given (made void); without them it covers none, as a partial refund in Stripe's dashboard does."""
+
+    class Meta:
+        model = Refund
+        skip_postgeneration_save = True
+
+    order = factory.SubFactory(OrderFactory, paid=True)
+    amount_pence = factory.LazyAttribute(lambda refund: refund.order.unit_price_pence)
+    status = RefundStatus.SUCCEEDED
+    source = RefundSource.ORGANISER
+    stripe_refund_id = factory.Sequence(lambda n: f"re_test_refund_{n}")
+
+    @factory.post_generation
+    def tickets(self, create, extracted, **kwargs):
+        if create and extracted:
+            Ticket.objects.filter(pk__in=[t.pk for t in extracted]).update(refund=self, refunded_at=self.created_at)

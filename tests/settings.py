@@ -24,4 +24,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 RESERVATION_RATE_LIMIT = ""  # tests that check the limit set it themselves
 FIND_BOOKING_RATE_LIMIT = ""
+MAX_UNPAID_BOOKINGS_PER_CLIENT = MAX_UNPAID_BOOKINGS_PER_EMAIL = 0  # as the rate limits: their tests turn them on
 SITE_URL = "http://testserver"
+# The admin login throttle (django-axes) needs a request to count a login; the test client's login() has none.
+# tests/netroots/test_admin_login.py turns it on for the tests that check it.
+AXES_ENABLED = False

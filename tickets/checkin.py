@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.db import transaction
 from django.utils import timezone
 
+from events.models import Event
 from tickets.models import Ticket
 
 FULL_REFERENCE_LENGTH = 26  # what the QR code encodes
@@ -19,6 +20,7 @@ class Outcome(StrEnum):
     CHECKED_IN = "checked_in"
     ALREADY_CHECKED_IN = "already_checked_in"
     NOT_VALID = "not_valid"
+    OTHER_EVENT = "other_event"  # a ticket for another event (last year's, say): never checked in here
     AMBIGUOUS = "ambiguous"
     NOT_FOUND = "not_found"
 
@@ -36,7 +38,15 @@ class CheckIn:
         return self.ticket.checked_in_at if self.ticket else None
 
     @property
+    def event(self) -> Event | None:
+        """The event the ticket is for (for OTHER_EVENT, not the door's)."""
+        return self.ticket.order.event if self.ticket else None
+
+    @property
     def order_status(self) -> str:
+        """The order's status, as the door is told why a ticket is not valid; a refunded ticket says so."""
+        if self.ticket and self.ticket.is_void and self.ticket.order.is_paid:
+            return "paid, but this ticket was refunded"
         return self.ticket.order.status if self.ticket else ""
 
 
@@ -45,8 +55,9 @@ def normalise_reference(raw: str) -> str:
     return _IGNORED.sub("", raw).upper()
 
 
-def check_in_ticket(*, reference: str) -> CheckIn:
-    """Check in the ticket with this full or short reference, if its order is paid and it isn't in yet.
+def check_in_ticket(*, reference: str, event: Event) -> CheckIn:
+    """Check in the ticket with this full or short reference, if its order is paid, it isn't refunded (void),
+    and it isn't in yet. `event` is the door's: a ticket for any other event is OTHER_EVENT and never checked in.
 
     In one transaction: lock the ticket and its order (the lock a refund takes too), then one
     conditional UPDATE ... WHERE checked_in_at IS NULL. Two scans of one ticket at two doors check it
@@ -60,13 +71,15 @@ def check_in_ticket(*, reference: str) -> CheckIn:
     else:
         matches = Ticket.objects.filter(reference__startswith=key)
     with transaction.atomic():
-        found = list(matches.select_related("order").select_for_update()[:2])
+        found = list(matches.select_related("order__event").select_for_update(of=("self", "order"))[:2])
         if not found:
             return CheckIn(Outcome.NOT_FOUND, key)
         if len(found) > 1:  # 40 bits make this very unlikely; the QR code's full reference never is
             return CheckIn(Outcome.AMBIGUOUS, key)
         [ticket] = found
-        if not ticket.order.is_paid:
+        if ticket.order.event_id != event.pk:
+            return CheckIn(Outcome.OTHER_EVENT, key, ticket)
+        if not ticket.order.is_paid or ticket.is_void:  # a refunded ticket is void, though the order stays paid
             return CheckIn(Outcome.NOT_VALID, key, ticket)
         now = timezone.now()
         if Ticket.objects.filter(pk=ticket.pk, checked_in_at__isnull=True).update(checked_in_at=now):

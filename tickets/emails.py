@@ -11,7 +11,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F, Q
+from django.template import Context, engines
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from events.calendar import event_ics
@@ -32,9 +34,24 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+def event_page_url() -> str:
+    """The event's public page, for calendar entries: never the private booking link, which a shared
+    calendar entry would hand to anyone it is shared with."""
+    return absolute(reverse("home"))
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text template (a subject, a text part) without HTML autoescaping.
+
+    Plain text is not HTML: escaped, "O'Brien & Co" would arrive as "O&#x27;Brien &amp; Co". Doing it
+    here, not with {% autoescape off %} in each template, means no text template can forget it.
+    """
+    return engines["django"].engine.get_template(template_name).render(Context(context, autoescape=False))
+
+
 def _message(template: str, context: dict, to: str) -> EmailMultiAlternatives:
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(subject, render_to_string(f"{template}.txt", context), to=[to])
+    subject = " ".join(render_text(f"{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(subject, render_text(f"{template}.txt", context), to=[to])
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     return message
 
@@ -71,7 +88,7 @@ def send(email_id: int, *, again: bool = False) -> bool:
         context["manage_url"] = absolute(order.get_absolute_url())
         message = _message(TEMPLATES[email.kind], context, order.buyer_email)
         if email.kind == Email.Kind.CONFIRMATION:
-            calendar = event_ics(order.event, url=context["manage_url"])
+            calendar = event_ics(order.event, url=event_page_url())
             message.attach(f"{order.event.slug}.ics", calendar, "text/calendar")
         message.send()
     except Exception as exc:  # any transport failure: keep the order, record and retry later

@@ -1,3 +1,5 @@
+import re
+import secrets
 import unicodedata
 
 from crispy_forms.helper import FormHelper
@@ -8,6 +10,12 @@ from django.utils.translation import ngettext
 from events.models import Event
 
 NAME_MAX = 100
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def new_form_token() -> str:
+    """A reservation form's one-time token (256 bits, the 43 characters of Order.form_token)."""
+    return secrets.token_urlsafe(32)
 
 
 def without_format_characters(text: str) -> str:
@@ -46,6 +54,9 @@ class ReservationForm(forms.Form):
             "One name per ticket, in order, yours included if you’re coming. Tickets left blank carry your name."
         ),
     )
+    # One per form shown: the same form submitted twice (a double-click) finds the booking its first submit made.
+    # Optional, so a form from before the token (or a script) still books; it then has no such protection.
+    form_token = forms.CharField(required=False, widget=forms.HiddenInput, initial=new_form_token)
 
     def __init__(self, *args, event: Event, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,13 +65,19 @@ class ReservationForm(forms.Form):
         self.fields["quantity"].error_messages["invalid_choice"] = f"Choose between 1 and {limit} tickets."
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}  # the server's messages are clearer than the browser's
-        self.helper.add_input(Submit("reserve", "Continue to payment", css_class="btn-primary btn-lg"))
+        label = "Book free tickets" if event.ticket_price_pence == 0 else "Continue to payment"
+        self.helper.add_input(Submit("reserve", label, css_class="btn-primary btn-lg"))
 
     def clean_buyer_name(self) -> str:
         name = without_format_characters(self.cleaned_data["buyer_name"])
         if not name:
             raise forms.ValidationError("Please enter your name.")
         return name
+
+    def clean_form_token(self) -> str:
+        """The token as we made it (new_form_token), or "" for none; anything else is not ours and is ignored."""
+        token = self.cleaned_data["form_token"]
+        return token if FORM_TOKEN.fullmatch(token) else ""
 
     def clean_attendee_names(self) -> list[str]:
         lines = [line for line in self.cleaned_data["attendee_names"].splitlines() if line.strip()]

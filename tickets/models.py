@@ -3,6 +3,7 @@ import secrets
 from datetime import datetime
 from functools import partial
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.urls import reverse
@@ -66,8 +67,10 @@ class OrderQuerySet(models.QuerySet["Order"]):
         return self.filter(status__in=[OrderStatus.CANCELLED, OrderStatus.EXPIRED]).exclude(stripe_payment_intent_id="")
 
     def seats_taken(self, event) -> int:
-        """Seats of `event` (an events.Event) that paid orders and live holds take. One query; locks nothing."""
-        return self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0
+        """Seats of `event` (an events.Event) that paid orders and live holds take: their quantities, less the
+        seats refunds returned to sale (TicketQuerySet.returned_seats). Two queries; locks nothing."""
+        taken = self.filter(event=event).holding_seats().aggregate(n=Sum("quantity"))["n"] or 0
+        return taken - Ticket.objects.filter(order__event=event).returned_seats().count()
 
     def expired_holds(self, *, now: datetime | None = None) -> "OrderQuerySet":
         """Pending orders past their hold, including delayed payments still on their way (asked again each run)."""
@@ -96,6 +99,11 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    # Who booked, for the limit on unpaid bookings per client (services.reserve_tickets): a keyed hash of the
+    # client's address (services.client_hash), never the address itself. "" when the address was unknown.
+    client_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The reservation form's one-time token: the same form submitted twice finds this order instead of a second.
+    form_token = models.CharField(max_length=43, blank=True, default="", editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -114,6 +122,12 @@ class Order(models.Model):
                 fields=["stripe_checkout_session_id"],
                 condition=~Q(stripe_checkout_session_id=""),
                 name="order_unique_checkout_session",
+            ),
+            models.UniqueConstraint(fields=["form_token"], condition=~Q(form_token=""), name="order_unique_form_token"),
+            # A released, paid or refunded order awaits no bank payment (services._release and fulfilment clear it).
+            models.CheckConstraint(
+                condition=Q(is_awaiting_async_payment=False) | Q(status=OrderStatus.PENDING),
+                name="order_only_pending_awaits_payment",
             ),
         ]
         indexes = [models.Index(fields=["event", "status", "hold_expires_at"]), models.Index(fields=["buyer_email"])]
@@ -150,6 +164,11 @@ class Order(models.Model):
         self._pending_log.save()
 
     @property
+    def is_free(self) -> bool:
+        """Costs nothing (a free event): confirmed at once, without Stripe (services.confirm_free_order)."""
+        return self.total_pence == 0
+
+    @property
     def is_paid(self) -> bool:
         """Paid: its tickets are valid at the door."""
         return self.status == OrderStatus.PAID
@@ -176,11 +195,32 @@ class Order(models.Model):
 
     @property
     def is_refundable(self) -> bool:
-        """The one rule for organisers' refunds: only a paid order can be refunded (in full, through Stripe).
+        """The one rule for organisers' refunds: only a paid order can be refunded (some or all of its tickets,
+        through Stripe; Order.refundable_tickets says which are left).
 
         Released orders whose late payment we could not honour are refunded automatically, not by this rule.
         """
         return self.status == OrderStatus.PAID
+
+    @property
+    def refunded_pence(self) -> int:
+        """Pence given back to the buyer so far (RefundQuerySet.money_back: succeeded or on its way). One query."""
+        return self.refunds.money_back().aggregate(n=Sum("amount_pence"))["n"] or 0
+
+    @property
+    def remaining_pence(self) -> int:
+        """Pence of the payment we keep: the total less refunds (0 for an order never paid). One query."""
+        return max(self.total_pence - self.refunded_pence, 0) if self.stripe_payment_intent_id else 0
+
+    def refundable_tickets(self) -> "TicketQuerySet":
+        """Tickets no refund covers or is asking Stripe for: the ones an organiser may still refund."""
+        return self.tickets.filter(refund__isnull=True)
+
+    def refund_amount_for(self, tickets: int) -> int:
+        """The one rule for what refunding `tickets` of this order costs (pence): the unit price each, but never
+        more than is left once refunds made, on their way or asked for are taken off the total. One query."""
+        asked = self.refunds.exclude(status=RefundStatus.FAILED).aggregate(n=Sum("amount_pence"))["n"] or 0
+        return max(min(self.unit_price_pence * tickets, self.total_pence - asked), 0)
 
     @property
     def has_payment_in_hand(self) -> bool:
@@ -211,11 +251,109 @@ class OrderLog(models.Model):
         return f"{self.order}: {self.from_status} → {self.to_status}"
 
 
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Asked of Stripe, no answer yet"
+    PENDING = "pending", "On its way (Stripe)"
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Failed at Stripe"
+
+
+# Stripe's refund statuses, as ours. requires_action waits on the buyer's bank: the money is not back yet, but is
+# meant to be, as with pending.
+STRIPE_REFUND_STATUSES = {
+    "succeeded": RefundStatus.SUCCEEDED,
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+    "failed": RefundStatus.FAILED,
+    "canceled": RefundStatus.FAILED,
+}
+MONEY_BACK = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)  # counted as refunded
+
+
+class RefundSource(models.TextChoices):
+    ORGANISER = "organiser", "An organiser"
+    DASHBOARD = "dashboard", "Stripe dashboard"
+    AUTOMATIC = "automatic", "Automatic"
+    EARLIER = "earlier", "Before refunds were itemised"
+
+
+class RefundQuerySet(models.QuerySet["Refund"]):
+    def money_back(self) -> "RefundQuerySet":
+        """The one rule for refunded money: refunds Stripe made or has on their way (not asked-only or failed)."""
+        return self.filter(status__in=MONEY_BACK)
+
+    def unanswered(self) -> "RefundQuerySet":
+        """Refunds we asked Stripe for without learning the outcome (it timed out): asked again with the same key."""
+        return self.filter(status=RefundStatus.REQUESTED)
+
+
+class Refund(models.Model):
+    """Money given back on an order, by whoever made it: one row per Stripe refund (partial ones too).
+
+    Written only by tickets.services, with the order row locked. `tickets` (Ticket.refund) are the seats it
+    pays back; a refund made in Stripe's dashboard covers none until the order's refunds reach its total.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    amount_pence = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    source = models.CharField(max_length=10, choices=RefundSource.choices)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stripe_refund_id = models.CharField(max_length=255, blank=True, default="")
+    idempotency_key = models.CharField(max_length=100, blank=True, default="")  # ours; blank when made elsewhere
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RefundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_pence__gte=1), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=RefundStatus.values), name="refund_status_known"),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"], condition=~Q(stripe_refund_id=""), name="refund_unique_stripe_refund"
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=~Q(idempotency_key=""), name="refund_unique_idempotency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_refund_id or 'refund'} of {self.amount_pence}p on {self.order_id}"
+
+    @property
+    def made_by_label(self) -> str:
+        """Who made it: the organiser's username, or where it came from ("Stripe dashboard", "Automatic")."""
+        return self.made_by.get_username() if self.made_by else self.get_source_display()
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def void(self) -> "TicketQuerySet":
+        """Refunded tickets: they don't check in, and their seats are back on sale."""
+        return self.filter(refunded_at__isnull=False)
+
+    def valid(self) -> "TicketQuerySet":
+        return self.filter(refunded_at__isnull=True)
+
+    def returned_seats(self) -> "TicketQuerySet":
+        """The one rule for seats a refund gave back while the order stays paid: void tickets of paid orders.
+        (A refunded order holds no seats at all.) seats_taken and the sales summary both subtract these."""
+        return self.void().filter(order__status=OrderStatus.PAID)
+
+
 class Ticket(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
     reference = models.CharField(max_length=26, unique=True, default=new_ticket_reference, editable=False)
     attendee_name = models.CharField(max_length=100)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # The refund asked for or made for this ticket, and when the money went back (then the ticket is void).
+    refund = models.ForeignKey(Refund, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -223,6 +361,11 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attendee_name} ({self.order.reference})"
+
+    @property
+    def is_void(self) -> bool:
+        """Refunded: it no longer checks in."""
+        return self.refunded_at is not None
 
     @property
     def short_reference(self) -> str:

@@ -4,7 +4,10 @@ With STRIPE_API_BASE set (tests, and the demo's Stripe test double) the same cal
 instead of api.stripe.com. We read only the fields the Stripe test double also returns (its FIELDS contract).
 """
 
+import json
 import logging
+import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -13,15 +16,19 @@ from urllib.parse import urlsplit
 import stripe
 from django.conf import settings
 
-from tickets.exceptions import PaymentError
+from tickets.exceptions import PaymentError, RefundUnconfirmed
 
 logger = logging.getLogger(__name__)
 
 MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor for a Checkout Session is 30; two more for clock skew
 REFUND_FAILED = ("failed", "canceled")  # pending and requires_action are on their way
 STRIPE_TIMEOUT_SECONDS = (3.05, 10)  # connect, read
+REFUND_RECHECK_PAUSE_SECONDS = 2.0  # before asking again about a refund whose answer was lost
+REFUND_KEY_METADATA = "netroots_refund_key"  # our idempotency key, in the refund's metadata: how we know it again
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 STRIPE_API_VERSION = stripe.api_version  # the version the pinned library speaks; events use the same
+STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # evt_..., cs_test_..., re_...: the ids a webhook event carries
+EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")  # checkout.session.completed
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,9 @@ class WebhookEvent:
 class Refund:
     id: str
     payment_intent_id: str
-    amount: int
+    amount: int  # pence
     status: str  # succeeded | pending | failed | canceled | requires_action
+    idempotency_key: str = ""  # ours (metadata), if we asked for it; "" for refunds made in Stripe's dashboard
 
 
 class InvalidWebhook(Exception):
@@ -166,51 +174,96 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
         raise PaymentError(f"Could not expire Checkout Session {session_id}: {exc}") from exc
 
 
-def refund_payment(*, payment_intent_id: str, idempotency_key: str) -> str:
-    """Refund whatever the payment took, in full; returns the refund's id.
+def _refund(refund: stripe.Refund) -> Refund:
+    obj = refund.to_dict()
+    return Refund(
+        id=obj["id"],
+        payment_intent_id=obj.get("payment_intent") or "",
+        amount=obj["amount"],
+        status=obj["status"],
+        idempotency_key=(obj.get("metadata") or {}).get(REFUND_KEY_METADATA, ""),
+    )
 
-    Safe to retry with the same `idempotency_key` (Stripe answers with the same refund). Raises
-    PaymentError if Stripe can't be reached, refuses, or reports the refund failed or cancelled.
+
+def refund_payment(*, payment_intent_id: str, amount_pence: int | None, idempotency_key: str) -> Refund:
+    """Refund `amount_pence` of the payment (None: whatever it took that is not refunded yet); returns the refund
+    as Stripe made it (amount in pence; its status may be pending).
+
+    The key goes with the request and into the refund's metadata (REFUND_KEY_METADATA), so a refund.* webhook
+    can be matched to our request. Retrying with the same key gets the same refund, never a second one: so
+    when Stripe's answer is lost (a timeout, a dropped connection; the library has already retried once),
+    this waits REFUND_RECHECK_PAUSE_SECONDS and asks again, to learn what really happened.
+    Raises RefundUnconfirmed if Stripe still doesn't answer (the refund may have been made: ask again later
+    with the same key), PaymentError if Stripe refuses or reports the refund failed or cancelled.
     """
-    try:
-        refund = client().v1.refunds.create(
-            params={"payment_intent": payment_intent_id, "reason": "requested_by_customer"},
-            options={"idempotency_key": idempotency_key},
-        )
-    except stripe.StripeError as exc:
-        raise PaymentError(f"Stripe refused the refund of {payment_intent_id}: {exc}") from exc
+    params = {
+        "payment_intent": payment_intent_id,
+        "reason": "requested_by_customer",
+        "metadata": {REFUND_KEY_METADATA: idempotency_key},
+        **({"amount": amount_pence} if amount_pence is not None else {}),
+    }
+    for last_try in (False, True):
+        try:
+            refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+            break
+        except stripe.APIConnectionError as exc:
+            logger.warning("No answer from Stripe about refund %s (%s)", idempotency_key, exc)
+            if last_try:
+                raise RefundUnconfirmed(
+                    "Stripe did not answer in time, so we don't know yet whether the refund went through. "
+                    "Nothing is recorded as refunded until Stripe confirms it; we ask again every minute."
+                ) from exc
+            time.sleep(REFUND_RECHECK_PAUSE_SECONDS)
+        except stripe.StripeError as exc:
+            raise PaymentError(f"Stripe refused the refund of {payment_intent_id}: {exc}") from exc
     if refund.status in REFUND_FAILED:
         raise PaymentError(f"Stripe could not refund {payment_intent_id}: the refund {refund.id} {refund.status}.")
-    return refund.id
+    return _refund(refund)
 
 
 def retrieve_refund(refund_id: str) -> Refund:
     """The refund as Stripe has it now (amount in pence). Raises PaymentError if Stripe can't be read."""
     try:
-        refund = client().v1.refunds.retrieve(refund_id).to_dict()
+        return _refund(client().v1.refunds.retrieve(refund_id))
     except stripe.StripeError as exc:
         raise PaymentError(f"Could not read Refund {refund_id}: {exc}") from exc
-    payment_intent = refund.get("payment_intent") or ""
-    return Refund(id=refund["id"], payment_intent_id=payment_intent, amount=refund["amount"], status=refund["status"])
 
 
 def verify_webhook(payload: bytes, signature: str | None) -> WebhookEvent:
     """Check the Stripe-Signature header against the raw body (bytes, as received) and STRIPE_WEBHOOK_SECRET.
 
     Returns the event's id, type and the id of the Checkout Session or Refund it is about. Raises
-    InvalidWebhook if the signature, its timestamp (Stripe's 300 s tolerance) or the body is off.
+    InvalidWebhook if the signature, its timestamp (Stripe's 300 s tolerance) or the body is off: a body
+    that is signed but isn't an event (no data.object, ids that aren't Stripe ids) too, so it is a 400.
     """
     if not signature or not settings.STRIPE_WEBHOOK_SECRET:
         raise InvalidWebhook("missing signature or webhook secret")
-    try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+    try:  # what stripe.Webhook.construct_event does, but keeping the plain JSON to check its shape
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
+    except (ValueError, stripe.SignatureVerificationError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidWebhook(str(exc)) from exc
-    obj = event.data.object.to_dict()
+    data = event.get("data") if isinstance(event, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict) or not _is_stripe_id(event.get("id")) or not _is_event_type(event.get("type")):
+        raise InvalidWebhook("signed, but not a Stripe event with an id, a type and a data.object")
     kind = obj.get("object")
+    if kind in ("checkout.session", "refund") and not _is_stripe_id(obj.get("id")):
+        raise InvalidWebhook(f"signed, but its {kind} has no valid id")
     return WebhookEvent(
-        id=event.id,
-        type=event.type,
-        checkout_session_id=obj.get("id", "") if kind == "checkout.session" else "",
-        refund_id=obj.get("id", "") if kind == "refund" else "",
+        id=event["id"],
+        type=event["type"],
+        checkout_session_id=obj["id"] if kind == "checkout.session" else "",
+        refund_id=obj["id"] if kind == "refund" else "",
     )
+
+
+def _is_stripe_id(value: object) -> bool:
+    """Like evt_1Nq..., cs_test_a1..., re_3M...: what we store and look up, so nothing PostgreSQL would refuse."""
+    return isinstance(value, str) and STRIPE_ID.fullmatch(value) is not None
+
+
+def _is_event_type(value: object) -> bool:
+    return isinstance(value, str) and EVENT_TYPE.fullmatch(value) is not None

@@ -6,19 +6,48 @@ released only after its Checkout Session is expired, so a payment can't slip in 
 """
 
 import logging
+import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 
 from events.models import Event
 from tickets import emails, payments
-from tickets.exceptions import NotRefundable, PaymentError, PaymentMismatch, SalesClosed, SoldOut, TicketError
-from tickets.models import Email, Order, OrderStatus, Ticket
+from tickets.exceptions import (
+    NotRefundable,
+    PaymentError,
+    PaymentMismatch,
+    RefundUnconfirmed,
+    SalesClosed,
+    SoldOut,
+    TicketError,
+    TooManyUnpaidBookings,
+)
+from tickets.models import (
+    MONEY_BACK,
+    STRIPE_REFUND_STATUSES,
+    Email,
+    Order,
+    OrderLog,
+    OrderStatus,
+    Refund,
+    RefundSource,
+    RefundStatus,
+    Ticket,
+)
+from tickets.templatetags.money import pounds
 
 logger = logging.getLogger(__name__)
+
+UNANSWERED_REFUND_GRACE = timedelta(minutes=1)  # a refund request younger than this may still be waiting on Stripe
 
 
 def sales_problem(event: Event, *, now: datetime | None = None) -> str:
@@ -52,23 +81,46 @@ def hold_ends_at(event: Event, *, now: datetime) -> datetime:
     return now + max(timedelta(minutes=event.hold_minutes), payments.MIN_SESSION_LIFETIME)
 
 
+def client_hash(address: str) -> str:
+    """A keyed hash (HMAC-SHA256 with SECRET_KEY, 64 hex characters) of a client's address, for Order.client_hash:
+    the same address gives the same hash, and the hash doesn't give the address back. "" for no address."""
+    return salted_hmac("tickets.client_hash", address, algorithm="sha256").hexdigest() if address else ""
+
+
 def reserve_tickets(
-    *, event: Event, buyer_name: str, buyer_email: str, quantity: int, attendee_names: list[str] | None = None
+    *,
+    event: Event,
+    buyer_name: str,
+    buyer_email: str,
+    quantity: int,
+    attendee_names: list[str] | None = None,
+    client_address: str = "",
+    form_token: str = "",
 ) -> Order:
     """Create a pending order that holds `quantity` seats until hold_ends_at, at the event's price (pence).
 
     `attendee_names` are the names printed on the tickets (missing ones default to the buyer).
-    Returns the new pending order. Raises SalesClosed outside the sales window, SoldOut for a quantity
-    outside 1..Event.per_order_limit or more than seats_left. In one transaction, the event row is
-    locked (PostgreSQL) or the database write-locked (SQLite, IMMEDIATE transactions) while seats are
-    counted, so concurrent buyers can't oversell. No call to Stripe: start_checkout follows.
+    `client_address` is the buyer's address (tickets.ratelimit.client_address; stored only as client_hash);
+    `form_token` the reservation form's one-time token: if an order already has it, that order is returned
+    as it is and nothing else happens (the same form submitted twice makes one booking).
+    Returns the new pending order (free ones too: confirm_free_order follows). Raises SalesClosed outside the
+    sales window, SoldOut for a quantity outside 1..Event.per_order_limit or more than seats_left, and
+    TooManyUnpaidBookings when the address or the email (any case) already has as many unpaid bookings holding
+    seats (OrderQuerySet.awaiting_checkout) as settings MAX_UNPAID_BOOKINGS_PER_CLIENT / _PER_EMAIL allow (0: no
+    limit). In one transaction, the event row is locked (PostgreSQL) or the database write-locked (SQLite,
+    IMMEDIATE transactions) while seats and bookings are counted, so concurrent buyers can't oversell or
+    pass the limits. No call to Stripe: checkout_or_booking_url follows.
     """
+    hashed = client_hash(client_address)
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
+        if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
+            return earlier  # a double-click, or the form sent again: the first submission's booking
         if problem := sales_problem(event):
             raise SalesClosed(problem)
         if not 1 <= quantity <= event.per_order_limit:
             raise SoldOut(f"You can reserve between 1 and {event.per_order_limit} tickets in one order.")
+        _check_unpaid_bookings(event, client_hash=hashed, buyer_email=buyer_email)
         left = seats_left(event)
         if left < quantity:
             raise SoldOut(
@@ -85,8 +137,34 @@ def reserve_tickets(
             total_pence=event.ticket_price_pence * quantity,
             attendee_names=attendee_names or [],
             hold_expires_at=hold_ends_at(event, now=timezone.now()),
+            client_hash=hashed,
+            form_token=form_token,
         )
     return order
+
+
+def _check_unpaid_bookings(event: Event, *, client_hash: str, buyer_email: str) -> None:
+    """Inside reserve_tickets' transaction, with the event row locked: raise TooManyUnpaidBookings if this client
+    or this email already has as many unpaid bookings of `event` holding seats as the settings allow."""
+    limits = [
+        (False, settings.MAX_UNPAID_BOOKINGS_PER_CLIENT, Q(client_hash=client_hash) if client_hash else None),
+        (True, settings.MAX_UNPAID_BOOKINGS_PER_EMAIL, Q(buyer_email__iexact=buyer_email)),
+    ]
+    for by_email, limit, whose in limits:
+        if not limit or whose is None:
+            continue
+        holds = sorted(Order.objects.filter(whose, event=event).awaiting_checkout().values_list("hold_expires_at"))
+        if len(holds) >= limit:
+            who = f"{buyer_email} already has" if by_email else "You already have"
+            bookings = "an unpaid booking" if len(holds) == 1 else f"{len(holds)} unpaid bookings"
+            them = "it" if len(holds) == 1 else "one of them"
+            until = date_format(timezone.localtime(holds[0][0]), "H:i")
+            raise TooManyUnpaidBookings(
+                f"{who} {bookings} for {event.name}: please pay for or cancel {them} first, "
+                f"or wait until {until}, when {'its' if len(holds) == 1 else 'the first one’s'} hold ends.",
+                count=len(holds),
+                by_email=by_email,
+            )
 
 
 def start_checkout(*, order: Order) -> str:
@@ -153,13 +231,56 @@ def fulfil_checkout(*, session_id: str) -> Order | None:
         if not _has_seats(order):
             return _give_back(order.pk, session, note="paid after its hold ended, and sold out: refunded automatically")
         order.stripe_payment_intent_id = session.payment_intent_id
-        order.transition_to(OrderStatus.PAID, note="Stripe reports the Checkout Session paid")
-        order.paid_at = timezone.now()
-        order.is_awaiting_async_payment = False
-        order.save_transition("paid_at", "stripe_payment_intent_id", "is_awaiting_async_payment")
-        Ticket.objects.bulk_create(Ticket(order=order, attendee_name=name) for name in order.names_for_tickets())
-        _queue_email(order, Email.Kind.CONFIRMATION)
+        _mark_paid(order, note="Stripe reports the Checkout Session paid")
     return order
+
+
+def confirm_free_order(*, order: Order) -> Order:
+    """Confirm a free order (total 0 pence, Order.is_free) at once, without Stripe: there is nothing to pay.
+
+    Locking the order row, then the event row (_has_seats), moves a pending free order to paid, creates its
+    tickets and queues the confirmation email (sent after commit), exactly as fulfil_checkout does for a paid
+    Checkout Session. Returns the order; one that is no longer pending is returned unchanged (safe to call
+    twice). Raises ValueError for an order that costs something, and SoldOut if its hold ran out and its seats
+    went to others meanwhile (it stays pending, and expires).
+    """
+    if not order.is_free:
+        raise ValueError(f"{order.reference} costs {order.total_pence}p: it is paid through Stripe Checkout.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not order.is_pending:
+            return order
+        if not _has_seats(order):
+            raise SoldOut(f"Sorry, your hold on these seats ended and {order.event.name} is now sold out.")
+        _mark_paid(order, note="free tickets: confirmed without payment")
+    return order
+
+
+def checkout_or_booking_url(*, order: Order) -> str:
+    """Where the buyer goes once reserve_tickets returned `order` (new, or the earlier booking of a repeated submit).
+
+    A free pending order is confirmed first (confirm_free_order). An order that awaits checkout (holding seats,
+    its payment not started) goes to its Stripe Checkout Session: the one it has, else a new one (start_checkout,
+    which calls Stripe). Any other order (paid, released, its payment on its way) goes to its booking page,
+    which says where it stands. Returns a URL; raises PaymentError and SoldOut as those services do.
+    """
+    if order.is_free and order.is_pending:
+        order = confirm_free_order(order=order)
+    if not Order.objects.filter(pk=order.pk).awaiting_checkout().exists():
+        return order.get_absolute_url()
+    return order.checkout_url or start_checkout(order=order)
+
+
+def _mark_paid(order: Order, *, note: str) -> None:
+    """The one paid path (fulfil_checkout, confirm_free_order). Inside a transaction, with the order row locked
+    and its seats checked (_has_seats): the order becomes paid (with `note` in its log), its tickets are created
+    and its confirmation email queued, sent after commit. Saves stripe_payment_intent_id as set by the caller."""
+    order.transition_to(OrderStatus.PAID, note=note)
+    order.paid_at = timezone.now()
+    order.is_awaiting_async_payment = False
+    order.save_transition("paid_at", "stripe_payment_intent_id", "is_awaiting_async_payment")
+    Ticket.objects.bulk_create(Ticket(order=order, attendee_name=name) for name in order.names_for_tickets())
+    _queue_email(order, Email.Kind.CONFIRMATION)
 
 
 def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -> Order:
@@ -174,8 +295,8 @@ def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -
         order.stripe_payment_intent_id = session.payment_intent_id
         if order.status == OrderStatus.PENDING:
             order.transition_to(OrderStatus.CANCELLED, note=note)
-            order.released_at = timezone.now()
-            order.save_transition("stripe_payment_intent_id", "released_at")
+            order.released_at, order.is_awaiting_async_payment = timezone.now(), False
+            order.save_transition("stripe_payment_intent_id", "released_at", "is_awaiting_async_payment")
         else:
             order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
         transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk), robust=True)
@@ -243,13 +364,16 @@ def release_if_pending(*, session_id: str, note: str) -> Order | None:
 
 
 def _release(order_id: int, status: str, *, note: str) -> Order:
+    """Lock the order row; a pending order becomes `status` (EXPIRED or CANCELLED), frees its seats and no longer
+    awaits a bank payment (a released order awaits nothing: a late payment is fulfil_checkout's). Any other order
+    is returned unchanged. No call to Stripe: callers expire its Checkout Session first."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != OrderStatus.PENDING:
             return order
         order.transition_to(status, note=note)
-        order.released_at = timezone.now()
-        order.save_transition("released_at")
+        order.released_at, order.is_awaiting_async_payment = timezone.now(), False
+        order.save_transition("released_at", "is_awaiting_async_payment")
     return order
 
 
@@ -269,51 +393,105 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     return released
 
 
-def refund_order(*, order_id: int, note: str = "refunded by an organiser") -> Order:
-    """Refund a paid order in full through Stripe, free its seats and tell the buyer.
+def refund_order(*, order_id: int, ticket_ids: Iterable[int] | None = None, by: Any = None, note: str = "") -> Order:
+    """Refund tickets of a paid order through Stripe: those in `ticket_ids` (primary keys of its tickets), or all
+    it has left (None). The amount (pence) is the unit price times their number, capped at what is still unrefunded.
 
-    Args: order_id, the order's primary key; note, kept in the order's log.
-    Returns the order, refunded. Raises NotRefundable unless Order.is_refundable (nothing is sent to
-    Stripe then), and PaymentError if Stripe can't be reached or refuses (the order stays paid).
-    Locks the order row while recording the refund; queues the refund email after commit.
+    Three steps. Under the order lock: check, and record the request (a Refund, status requested, with its own
+    idempotency key, covering those tickets), so no second request can refund the same tickets. Outside any
+    transaction: ask Stripe (payments.refund_payment, which asks again if the answer is lost). Under the lock
+    again: record Stripe's answer (_settle_refund): the tickets become void and their seats return to sale; once
+    refunds reach the amount paid the order becomes refunded and the buyer gets the refund email (after commit).
+    `by` is the organiser (a User) who asked; `note` goes to the order's log. Returns the order as it now is.
+    Raises NotRefundable, sending nothing to Stripe, unless the order is paid and every chosen ticket is its own
+    and neither refunded nor being refunded; RefundUnconfirmed if Stripe still doesn't answer (the request stays,
+    and refund_owed_payments asks again with the same key); PaymentError if Stripe refuses (the request is
+    recorded as failed and its tickets may be refunded again).
     """
-    order = Order.objects.get(pk=order_id)
-    if not order.is_refundable:
-        raise NotRefundable(
-            f"{order.reference} is not refunded: it is “{order.get_status_display()}”, "
-            "and only paid orders can be refunded."
-        )
-    return _refund(order, note=note)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if not order.is_refundable:
+            raise NotRefundable(
+                f"{order.reference} is not refunded: it is “{order.get_status_display()}”, "
+                "and only paid orders can be refunded."
+            )
+        if not order.total_pence:
+            raise NotRefundable(f"{order.reference} is free: there is no payment to refund.")
+        tickets = list(order.refundable_tickets())
+        if ticket_ids is not None:
+            wanted = set(ticket_ids)
+            tickets = [ticket for ticket in tickets if ticket.pk in wanted]
+            if len(tickets) != len(wanted):
+                raise NotRefundable(
+                    f"{order.reference} is not refunded: some of the chosen tickets are not its own, "
+                    "or are refunded already."
+                )
+        amount = order.refund_amount_for(len(tickets))
+        if not tickets or amount <= 0:
+            raise NotRefundable(f"{order.reference} is not refunded: it has no tickets left to refund.")
+        refund = _request_refund(order, amount_pence=amount, source=RefundSource.ORGANISER, made_by=by)
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(refund=refund)
+    return _ask_stripe(refund, note=note or f"refunded by {refund.made_by_label}")
 
 
 def refund_unhonourable_payment(*, order_id: int) -> Order:
-    """A payment arrived for a released order whose seats are gone: give the money back, and apologise.
+    """A payment arrived for a released order whose seats are gone: give the money back in full, and apologise.
 
-    Returns the order, refunded; an order that owes no such refund is returned unchanged. Calls Stripe
-    (idempotent per order); raises PaymentError if it can't. Queues the apology email after commit.
+    Returns the order, refunded; an order that owes no such refund is returned unchanged. Records the request
+    (or takes up one whose answer was lost, with its key) under the order lock, then calls Stripe; raises
+    PaymentError or RefundUnconfirmed as refund_order does. Queues the apology email after commit.
     """
-    order = Order.objects.get(pk=order_id)
-    if not Order.objects.filter(pk=order_id).owing_refunds().exists():
-        return order
-    return _refund(order, note="a payment we could not honour: refunded automatically")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if not Order.objects.filter(pk=order_id).owing_refunds().exists():
+            return order
+        refund = order.refunds.unanswered().first() or _request_refund(
+            order, amount_pence=order.refund_amount_for(order.quantity), source=RefundSource.AUTOMATIC
+        )
+    return _ask_stripe(refund, note="a payment we could not honour: refunded automatically")
 
 
-def _refund(order: Order, *, note: str) -> Order:
-    refund_id = payments.refund_payment(
-        payment_intent_id=order.stripe_payment_intent_id,
-        idempotency_key=f"refund-{order.reference}",
+def _request_refund(order: Order, *, amount_pence: int, source: str, made_by: Any = None) -> Refund:
+    """Inside a transaction, with the order locked: record that we are asking Stripe for a refund, under a new key."""
+    return Refund.objects.create(
+        order=order,
+        amount_pence=amount_pence,
+        source=source,
+        made_by=made_by,
+        idempotency_key=f"refund-{order.reference}-{secrets.token_hex(8)}",
     )
+
+
+def _ask_stripe(refund: Refund, *, note: str) -> Order:
+    """Ask Stripe for the recorded refund request `refund`, outside any transaction, and record its answer."""
+    order = refund.order
+    try:
+        made = payments.refund_payment(
+            payment_intent_id=order.stripe_payment_intent_id,
+            # a payment we can't honour goes back whole, whatever it took (it may not match the order)
+            amount_pence=None if refund.source == RefundSource.AUTOMATIC else refund.amount_pence,
+            idempotency_key=refund.idempotency_key,
+        )
+    except RefundUnconfirmed:
+        raise  # still requested: asked again with the same key, or matched when Stripe's webhook comes
+    except PaymentError:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(status=RefundStatus.FAILED):
+                Ticket.objects.filter(refund=refund, refunded_at__isnull=True).update(refund=None)
+        raise
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.is_refunded:
-            return order
-        _record_refund(order, refund_id, note=note)
+        _settle_refund(order, Refund.objects.get(pk=refund.pk), made, note=note)
     return order
 
 
-def refund_owed_payments() -> int:
-    """Retry automatic refunds that failed earlier (Stripe was unreachable). Returns how many were tried
-    without error; failures are logged and tried again on the next run."""
+def refund_owed_payments(*, now: datetime | None = None) -> int:
+    """Retry what Stripe owes an answer for: automatic refunds that failed earlier (Stripe was unreachable), and
+    refund requests older than a minute whose answer was lost (asked again with their own key, so never made twice).
+
+    Returns how many were settled without error; failures are logged and tried again on the next run.
+    """
     done = 0
     for order in Order.objects.owing_refunds():
         try:
@@ -321,51 +499,102 @@ def refund_owed_payments() -> int:
             done += 1
         except TicketError as exc:
             logger.warning("Refund for %s still owed: %s", order.reference, exc)
+    asked_before = (now or timezone.now()) - UNANSWERED_REFUND_GRACE
+    for refund in Refund.objects.unanswered().filter(created_at__lt=asked_before).select_related("order", "made_by"):
+        try:
+            _ask_stripe(refund, note=f"refunded by {refund.made_by_label}, confirmed by Stripe later")
+            done += 1
+        except TicketError as exc:
+            logger.warning("Refund %s of %s still unanswered: %s", refund.pk, refund.order.reference, exc)
     return done
 
 
 def record_stripe_refund(*, refund_id: str) -> Order | None:
-    """A refund Stripe reports (ours, or one made in Stripe's dashboard): a paid order refunded in full
-    becomes refunded, so its tickets stop working at the door. Partial refunds are only logged.
+    """A refund Stripe reports (ours, or one made in Stripe's dashboard), recorded exactly once by its Stripe id,
+    partial ones included. Ours are known by the key in their metadata; others are recorded as made in Stripe's
+    dashboard, covering no tickets. When the order's refunds reach the amount paid, the order is refunded, its
+    tickets void and the buyer emailed; a partial dashboard refund voids nothing and is logged for a person.
 
-    Re-reads the refund `refund_id` from Stripe; raises PaymentError if it can't. Returns the refund's
-    order, or None if it matches none. Locks the order row; queues the refund email after commit.
+    Re-reads the refund `refund_id` from Stripe; raises PaymentError if it can't. Returns the refund's order, or
+    None if it matches none. Locks the order row; queues the refund email after commit.
     """
-    refund = payments.retrieve_refund(refund_id)
+    made = payments.retrieve_refund(refund_id)
     order = (
-        Order.objects.filter(stripe_payment_intent_id=refund.payment_intent_id).first()
-        if refund.payment_intent_id
+        Order.objects.filter(stripe_payment_intent_id=made.payment_intent_id).first()
+        if made.payment_intent_id
         else None
     )
-    if order is not None and refund.status in payments.REFUND_FAILED and order.stripe_refund_id == refund.id:
-        # We told the buyer it was refunded; Stripe now says the money couldn't go back. A person must act.
-        logger.error(
-            "Refund %s of %s %s at Stripe: refund the buyer another way", refund.id, order.reference, refund.status
-        )
-    if order is None or refund.status != "succeeded":
-        return order
+    if order is None:
+        return None
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.is_released:
-            # the refund we owed for a payment we couldn't honour, made elsewhere (say, Stripe's dashboard)
-            return _record_refund(order, refund.id)
-        if not order.is_paid:
-            return order  # already refunded
-        if refund.amount < order.total_pence:
-            logger.warning(
-                "Partial refund %s of %s for %s: the booking stays paid", refund.id, refund.amount, order.reference
+        refund = order.refunds.filter(stripe_refund_id=made.id).first()
+        if refund is None and made.idempotency_key:
+            refund = order.refunds.filter(idempotency_key=made.idempotency_key).first()
+        if refund is None:
+            refund = Refund.objects.create(
+                order=order, amount_pence=made.amount, source=RefundSource.DASHBOARD, stripe_refund_id=made.id
             )
-            return order
-        return _record_refund(order, refund.id)
+        _settle_refund(order, refund, made, note=f"Stripe reports refund {made.id}")
+    return order
 
 
-def _record_refund(order: Order, refund_id: str, *, note: str = "") -> Order:
-    """Inside a transaction, with the order locked: it is refunded; tell the buyer (after commit)."""
-    order.transition_to(OrderStatus.REFUNDED, note=note or f"Stripe reports refund {refund_id}")
-    order.stripe_refund_id, order.refunded_at = refund_id, timezone.now()
+def _settle_refund(order: Order, refund: Refund, made: payments.Refund, *, note: str) -> None:
+    """Inside a transaction, with the order locked: record what Stripe says of `refund` (made), once.
+
+    Money back (succeeded or pending): the refund's tickets become void. Failed: a request's tickets are freed;
+    a refund that had gone through and now failed is logged for a person (the buyer was told). Then the order
+    is refunded if its refunds reach its total (_refund_if_settled).
+    """
+    was_money_back = refund.status in MONEY_BACK
+    refund.stripe_refund_id = made.id
+    refund.amount_pence = made.amount
+    refund.status = STRIPE_REFUND_STATUSES.get(made.status, RefundStatus.PENDING)
+    refund.save(update_fields=["stripe_refund_id", "amount_pence", "status", "updated_at"])
+    if refund.status == RefundStatus.FAILED:
+        if was_money_back:
+            logger.error(
+                "Refund %s of %s %s at Stripe: refund the buyer another way", made.id, order.reference, made.status
+            )
+        else:
+            Ticket.objects.filter(refund=refund, refunded_at__isnull=True).update(refund=None)
+        return
+    if was_money_back:
+        return  # known already: a repeated webhook, or our own refund reported back
+    voided = Ticket.objects.filter(refund=refund, refunded_at__isnull=True).update(refunded_at=timezone.now())
+    if not _refund_if_settled(order, refund, note=note) and order.is_paid:
+        if not voided:
+            logger.warning(
+                "Partial refund %s of %s for %s (Stripe dashboard): no tickets voided; a person should decide",
+                made.id,
+                pounds(made.amount),
+                order.reference,
+            )
+        detail = f"{voided} ticket{'s' if voided != 1 else ''}" if voided else "no tickets"
+        OrderLog.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            note=f"partial refund {made.id}: {pounds(made.amount)}, {detail} ({refund.made_by_label})"[:255],
+        )
+
+
+def _refund_if_settled(order: Order, refund: Refund, *, note: str) -> bool:
+    """Inside a transaction, with the order locked: if refunds reach the amount paid (or `refund` is the automatic
+    one, which gives back the whole payment, whatever it took), the order is refunded, every ticket void, and the
+    buyer told (after commit). Returns whether the order is refunded now."""
+    if order.is_refunded:
+        return True
+    if order.refunded_pence < order.total_pence and refund.source != RefundSource.AUTOMATIC:
+        return False
+    now = timezone.now()
+    order.tickets.filter(refund__isnull=True).update(refund=refund)
+    order.tickets.filter(refunded_at__isnull=True).update(refunded_at=now)
+    order.transition_to(OrderStatus.REFUNDED, note=note)
+    order.stripe_refund_id, order.refunded_at = refund.stripe_refund_id, now
     order.save_transition("stripe_refund_id", "refunded_at")
     _queue_email(order, Email.Kind.REFUND)
-    return order
+    return True
 
 
 def _queue_email(order: Order, kind: str) -> None:

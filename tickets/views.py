@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,7 +17,7 @@ from events.calendar import event_ics
 from events.current import current_event_or_404
 from events.models import Event
 from tickets import emails, payments, ratelimit, services, webhooks
-from tickets.exceptions import PaymentError, PaymentMismatch, TicketError
+from tickets.exceptions import PaymentError, PaymentMismatch, TicketError, TooManyUnpaidBookings
 from tickets.forms import FindBookingForm, ReservationForm
 from tickets.models import REFERENCE_ALPHABET, Order, OrderStatus
 
@@ -40,7 +42,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def reserve(request: HttpRequest) -> HttpResponse:
-    """The reservation form. A valid POST holds the seats and redirects to Stripe Checkout."""
+    """The reservation form. A valid POST holds the seats and redirects to Stripe Checkout (or, for free tickets,
+    confirms them and redirects to the booking page)."""
     event = current_event_or_404(request)
     form = ReservationForm(request.POST or None, event=event)
     status = 200
@@ -63,7 +66,8 @@ def reserve(request: HttpRequest) -> HttpResponse:
 
 
 def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) -> HttpResponse | int:
-    """A redirect to Stripe Checkout, or the status to show the form again with (errors said on the page)."""
+    """A redirect to Stripe Checkout or the booking page, or the status to show the form again with (errors said
+    on the page)."""
     if not form.is_valid():
         return 400
     if not ratelimit.allow(request, scope="reserve", rate=settings.RESERVATION_RATE_LIMIT):
@@ -71,9 +75,19 @@ def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) 
         messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
         return 429
     try:
-        order = services.reserve_tickets(event=event, **form.cleaned_data)
-        request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], order.reference]
-        return redirect(services.start_checkout(order=order))
+        order = services.reserve_tickets(
+            event=event, client_address=ratelimit.client_address(request), **form.cleaned_data
+        )
+        # The same form sent twice returns the first booking: remember it once.
+        earlier = [reference for reference in request.session.get(SESSION_KEY, []) if reference != order.reference]
+        request.session[SESSION_KEY] = [*earlier[-9:], order.reference]
+        # Stripe Checkout, or the booking page of a free order (confirmed at once) or of a repeated submit's order.
+        return redirect(services.checkout_or_booking_url(order=order))
+    except TooManyUnpaidBookings as exc:
+        # Links to this browser's unpaid bookings are on the page; the email gets the links to all of them.
+        find = reverse("tickets:find-booking")
+        messages.error(request, format_html('{} <a href="{}">Email me my booking links</a>.', str(exc), find))
+        return 409
     except TicketError as exc:
         messages.error(request, str(exc))
         return 409
@@ -171,7 +185,7 @@ def order_calendar(request: HttpRequest, reference: str, secret: str) -> HttpRes
     order = _find_order(reference, secret)
     if order is None or not order.is_paid:
         return _booking_not_found(request)
-    calendar = event_ics(order.event, url=emails.absolute(order.get_absolute_url()))
+    calendar = event_ics(order.event, url=emails.event_page_url())  # never the booking link: entries get shared
     response = HttpResponse(calendar, content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="{order.event.slug}.ics"'
     return _private(response)

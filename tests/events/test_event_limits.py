@@ -83,3 +83,58 @@ def test_the_admin_form_says_what_is_allowed(client, organiser, field, value, me
     assert client.post(url, event_form(event, per_order_limit=100, hold_minutes=1440)).status_code == 302
     event.refresh_from_db()
     assert (event.per_order_limit, event.hold_minutes) == (100, 1440)
+
+
+PRICE = (
+    "Enter 0 for free tickets, or a price in pence from 30 (30p, Stripe's smallest payment in pounds) to 999999 "
+    "(£9,999.99, so that 100 tickets stay within Stripe's largest)."
+)
+CAPACITY = "An event needs at least 1 seat."
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ticket_price_pence", 1, PRICE),
+        ("ticket_price_pence", 10, PRICE),
+        ("ticket_price_pence", 29, PRICE),
+        ("ticket_price_pence", 1_000_000, PRICE),
+        ("capacity", 0, CAPACITY),
+    ],
+)
+def test_full_clean_refuses_prices_stripe_cannot_charge_and_an_event_without_seats(field, value, message):
+    event = EventFactory.build(**{field: value})
+    with pytest.raises(ValidationError) as refused:
+        event.full_clean()
+    assert refused.value.message_dict[field] == [message]
+
+
+@pytest.mark.parametrize("price", [0, 30, 500, 999_999])
+def test_free_and_chargeable_prices_are_allowed(price):
+    EventFactory.build(ticket_price_pence=price, capacity=1).full_clean()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("ticket_price_pence", 10), ("ticket_price_pence", 10**6), ("capacity", 0)]
+)
+def test_the_database_refuses_such_prices_and_capacities_too(field, value):
+    event = EventFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(**{field: value})
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [("ticket_price_pence", 10, PRICE), ("capacity", 0, CAPACITY)])
+def test_the_admin_refuses_a_price_below_stripes_minimum_and_no_seats_with_a_clear_message(
+    client, organiser, field, value, message
+):
+    event = EventFactory(ticket_price_pence=500, capacity=400)
+    url = f"/admin/events/event/{event.pk}/change/"
+    response = client.post(url, event_form(event, **{field: value}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert message.replace("'", "&#x27;") in response.content.decode()
+    event.refresh_from_db()
+    assert (event.ticket_price_pence, event.capacity) == (500, 400)
+    assert client.post(url, event_form(event, ticket_price_pence=0, capacity=1)).status_code == 302
+    event.refresh_from_db()
+    assert (event.ticket_price_pence, event.capacity) == (0, 1)

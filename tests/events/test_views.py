@@ -53,7 +53,7 @@ def test_filter_by_track_shows_only_that_track(client):
     assert "Blogging" not in body
 
 
-@pytest.mark.parametrize("query", ["?kind=nonsense", "?track=nope", "?kind=%00%ff", "?kind=" + "x" * 5000])
+@pytest.mark.parametrize("query", ["?kind=nonsense", "?track=nope", "?kind=%ff%fe", "?kind=" + "x" * 5000])
 def test_unknown_filter_values_are_ignored(client, query):
     SessionFactory(title="Still listed")
     response = client.get("/programme/" + query)
@@ -111,6 +111,29 @@ def test_speaker_list_shows_name_role_and_organisation(client):
     assert "Editor, LabourList" in body
 
 
+def test_a_speaker_with_no_published_session_appears_nowhere_public(client):
+    """One rule (events.models.programme_speakers) for every public page that shows speakers."""
+    shown_org = OrganisationFactory(name="Shown Org", slug="shown-org")
+    hidden_org = OrganisationFactory(name="Hidden Org", slug="hidden-org")
+    shown = SpeakerFactory(name="Shown Speaker", is_featured=True, organisation=shown_org)
+    hidden = SpeakerFactory(name="Hidden Speaker", is_featured=True, organisation=hidden_org)
+    SessionFactory(title="Announced", with_speakers=[shown])
+    SessionFactory(title="Not yet", is_published=False, with_speakers=[hidden])
+    assert client.get(shown.get_absolute_url()).status_code == 200
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+    home = client.get("/").content.decode()
+    featured = home.split('id="speakers-title"')[1]
+    assert "Shown Speaker" in featured
+    assert "Hidden Speaker" not in home
+    assert "#shown-org" in home  # the home page lists organisations with a speaker on the programme...
+    assert "#hidden-org" not in home  # ...and not one whose only speaker isn't announced yet
+    assert "Hidden Speaker" not in client.get("/speakers/").content.decode()
+    organisations = client.get("/organisations/").content.decode()
+    assert 'Speaking: <a href="/speakers/' + shown.slug + '/">Shown Speaker</a>' in organisations
+    assert "Hidden Org" in organisations  # the organisation still takes part...
+    assert "Hidden Speaker" not in organisations  # ...but its unannounced speaker isn't named
+
+
 def test_speaker_page_lists_their_published_sessions_only(client):
     speaker = SpeakerFactory(name="Stella Creasy", bio="Speaks about participation.", links=["https://example.org/sc"])
     SessionFactory(title="Open up the party", with_speakers=[speaker])
@@ -121,3 +144,15 @@ def test_speaker_page_lists_their_published_sessions_only(client):
     assert 'href="https://example.org/sc"' in body
     assert "Open up the party" in body
     assert "Not yet announced" not in body
+
+
+# --- the organisations page ---
+
+
+def test_organisations_page_groups_by_kind(client):
+    OrganisationFactory(name="Compass", kind="campaign", blurb="A pressure group.")
+    OrganisationFactory(name="Unite", kind="union")
+    body = client.get("/organisations/").content.decode()
+    assert body.index("Trade unions") < body.index("Unite")
+    assert body.index("Campaign groups") < body.index("Compass")
+    assert "A pressure group." in body

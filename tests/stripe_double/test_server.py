@@ -230,8 +230,8 @@ def test_unknown_parameters_are_refused_on_every_endpoint(api, stripe_double):
         "reason": lambda: api.v1.checkout.sessions.expire(session.id, params={"reason": "why"}),
         "limit": lambda: api.v1.payment_intents.retrieve(session.payment_intent, params={"limit": 1}),
         "charge": lambda: api.v1.refunds.create(params={"payment_intent": session.payment_intent, "charge": "ch_1"}),
-        "metadata": lambda: api.v1.refunds.create(
-            params={"payment_intent": session.payment_intent, "metadata": {"order_reference": "NR-TEST1"}}
+        "refund_application_fee": lambda: api.v1.refunds.create(
+            params={"payment_intent": session.payment_intent, "refund_application_fee": True}
         ),
         "currency": lambda: api.v1.refunds.retrieve(refund.id, params={"currency": "gbp"}),
     }

@@ -13,10 +13,13 @@ import pytest
 import requests
 from django.core import mail
 from django.db import connection
+from django.test import Client
 
+from tests.events.test_event_limits import event_form
 from tests.factories import EventFactory, OrderFactory
 from tests.tickets.helpers import WEBHOOK, expire_hold, last_event, pay_at_stripe
 from tickets import services
+from tickets.admin import events as admin_events
 from tickets.exceptions import SoldOut
 from tickets.models import Email, Order, OrderLog, OrderStatus, StripeEvent
 
@@ -153,3 +156,118 @@ def test_a_late_payment_and_a_new_reservation_never_both_get_the_last_seat(strip
     assert Order.objects.seats_taken(event) <= event.capacity  # paid and held seats
     assert fulfilled.status == OrderStatus.PAID
     assert "sold_out" in rival, rival
+
+
+def _on_a_thread(work) -> tuple[threading.Thread, dict]:
+    """A thread (not started) that runs `work()` on its own database connection; its outcome goes in the dict."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except SoldOut as exc:
+            outcome["sold_out"] = exc
+        except Exception as exc:  # pragma: no cover - reported by the test
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run), outcome
+
+
+def _lower_capacity(client, event, capacity: int):
+    return client.post(f"/admin/events/event/{event.pk}/change/", event_form(event, capacity=capacity))
+
+
+def test_an_admin_lowering_capacity_holds_the_event_lock_until_saved_so_a_buyer_cannot_oversell(
+    client, organiser, monkeypatch
+):
+    """Guards against EventTicketsForm counting seats without the event row lock (`select_for_update()`).
+
+    6 of 10 seats are sold; an organiser sets the capacity to 8. Right after the form has counted the seats, a buyer
+    asks for 3 on another connection: reserve_tickets locks the same row, so it must wait for the save and then find
+    only 2 left. Without the lock it takes 3 of the old 10, and the save leaves 9 seats taken of 8.
+    """
+    event = EventFactory(capacity=10)
+    OrderFactory(event=event, quantity=6, paid=True)
+    buyer, outcome = _on_a_thread(
+        lambda: services.reserve_tickets(event=event, buyer_name="B", buyer_email="b@example.com", quantity=3)
+    )
+    real_count = admin_events.seats_sold_and_held
+
+    def count_then_a_buyer_reserves(locked_event):
+        answer = real_count(locked_event)
+        buyer.start()
+        buyer.join(timeout=1.5)  # with the row locked, the buyer waits for the admin's save instead
+        return answer
+
+    monkeypatch.setattr(admin_events, "seats_sold_and_held", count_then_a_buyer_reserves)
+    assert _lower_capacity(client, event, 8).status_code == 302
+    buyer.join(timeout=30)
+
+    event.refresh_from_db()
+    assert event.capacity == 8
+    assert "error" not in outcome, outcome
+    assert Order.objects.seats_taken(event) <= event.capacity
+    assert str(outcome.get("sold_out")) == "Sorry, only 2 tickets left. Please choose fewer."
+
+
+def test_an_admin_saving_while_a_buyer_reserves_counts_the_new_hold_and_refuses(client, organiser, monkeypatch):
+    """The other way round: a buyer holds the event lock (reserve_tickets) while an organiser saves capacity 8.
+
+    The admin's count must wait for the reservation and then refuse, naming the seats sold and the new hold.
+    """
+    event = EventFactory(capacity=10)
+    OrderFactory(event=event, quantity=6, paid=True)
+    admin_client = Client()
+    admin_client.force_login(organiser)
+    organiser_saves, outcome = _on_a_thread(lambda: _lower_capacity(admin_client, event, 8))
+    real_seats_left = services.seats_left
+
+    def seats_left_then_the_organiser_saves(locked_event):
+        answer = real_seats_left(locked_event)
+        organiser_saves.start()
+        organiser_saves.join(timeout=1.5)  # the admin's count waits for this reservation to commit
+        return answer
+
+    monkeypatch.setattr(services, "seats_left", seats_left_then_the_organiser_saves)
+    services.reserve_tickets(event=event, buyer_name="B", buyer_email="b@example.com", quantity=3)
+    organiser_saves.join(timeout=30)
+
+    assert "error" not in outcome, outcome
+    response = outcome["result"]
+    assert response.status_code == 200
+    assert (
+        response.context["adminform"]
+        .form.errors["capacity"][0]
+        .startswith("At least 9: 6 seats are sold and 3 are held by unpaid bookings right now.")
+    )
+    event.refresh_from_db()
+    assert event.capacity == 10
+
+
+def test_a_double_click_on_continue_to_payment_makes_one_booking(live_server, stripe_double):
+    """Two POSTs of the same form at once (its one-time token): one order, and both go to its Checkout Session."""
+    EventFactory(capacity=SEATS)
+    browser, token = _form_session(live_server.url)
+    form_token = re.search(r'name="form_token" value="([^"]+)"', browser.get(f"{live_server.url}/tickets/").text)[1]
+    form = {
+        "csrfmiddlewaretoken": token,
+        "form_token": form_token,
+        "quantity": 2,
+        "buyer_name": "Ada",
+        "buyer_email": "ada@example.com",
+    }
+    start = threading.Barrier(2)
+
+    def click(_: int) -> requests.Response:
+        start.wait(timeout=30)
+        return browser.post(f"{live_server.url}/tickets/", data=form, allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(click, range(2)))
+
+    order = Order.objects.get()
+    assert [response.status_code for response in responses] == [302, 302]
+    assert {response.headers["Location"] for response in responses} == {order.checkout_url}
+    assert order.form_token == form_token

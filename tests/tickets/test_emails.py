@@ -182,3 +182,86 @@ def test_the_retry_job_marks_a_failed_confirmation_of_a_since_refunded_order_and
     email.refresh_from_db()
     assert (email.sent_at, email.last_error, email.attempts) == (None, "order refunded: not sent", 3)
     assert mail.outbox == []
+
+
+# --- plain text is plain, HTML is escaped ---
+
+AWKWARD = "Siân O'Brien & Co <b>"
+
+
+def sent(kind: str, **order_fields):
+    """The email of `kind` for a new order (paid, or refunded for a refund notice), as it went out."""
+    order = OrderFactory(**order_fields)
+    assert emails.send(Email.objects.create(order=order, kind=kind).pk)
+    return order, mail.outbox[-1]
+
+
+def assert_reads_right(message, *names: str) -> None:
+    """Subject and plain text carry the names as typed; the HTML part escapes them, and never lets a tag through."""
+    text, html = message.body, message.alternatives[0][0]
+    for name in names:
+        assert name in text
+        assert name.replace("&", "&amp;").replace("'", "&#x27;").replace("<", "&lt;").replace(">", "&gt;") in html
+    for part in [message.subject, text]:
+        for entity in ["&amp;", "&#x27;", "&lt;"]:
+            assert entity not in part
+    assert "<b>" not in html
+
+
+def test_confirmation_subject_and_text_are_unescaped_and_html_is_escaped():
+    event = EventFactory(name="Netroots & Friends <2028>")
+    order, message = sent(
+        Email.Kind.CONFIRMATION,
+        paid=True,
+        event=event,
+        buyer_name=AWKWARD,
+        quantity=2,
+        attendee_names=["Dónal O'Neill <i>", ""],
+    )
+    assert message.subject == f"Your Netroots & Friends <2028> tickets: booking {order.reference}"
+    assert f"Hello {AWKWARD}," in message.body
+    assert_reads_right(message, AWKWARD, "Dónal O'Neill <i>", "Netroots & Friends <2028>")
+
+
+@pytest.mark.parametrize("paid_at", [True, False], ids=["refunded", "payment-came-too-late"])
+def test_refund_subject_and_text_are_unescaped_and_html_is_escaped(paid_at):
+    event = EventFactory(name="Netroots & Friends")
+    order, message = sent(Email.Kind.REFUND, refunded=True, event=event, buyer_name=AWKWARD)
+    if not paid_at:  # a payment we couldn't honour: the other wording
+        order.paid_at = None
+        order.save(update_fields=["paid_at"])
+        assert emails.send(Email.objects.get(order=order, kind=Email.Kind.REFUND).pk, again=True)
+        message = mail.outbox[-1]
+    assert "Netroots & Friends" in message.subject
+    assert f"Hello {AWKWARD}," in message.body
+    assert_reads_right(message, AWKWARD, "Netroots & Friends")
+
+
+def test_booking_links_email_names_each_event_unescaped_in_text():
+    event = EventFactory(name="Netroots & Friends <2028>")
+    order = OrderFactory(paid=True, event=event, buyer_email="o'brien@example.com", buyer_name=AWKWARD)
+    emails.send_booking_links("o'brien@example.com")
+    message = mail.outbox[-1]
+    link = "http://testserver" + order.get_absolute_url()
+    assert message.subject == "Your Netroots UK booking links"
+    assert link in message.body
+    assert f'href="{link}"' in message.alternatives[0][0]
+    assert_reads_right(message, "Netroots & Friends <2028>")
+
+
+# --- the calendar file attached carries no secret ---
+
+
+def unfolded(ics: bytes | str) -> str:
+    """The calendar's text with RFC 5545's folded lines joined, so a secret split across a fold is still found."""
+    text = ics.decode() if isinstance(ics, bytes) else ics
+    return text.replace("\r\n ", "").replace("\r\n\t", "")
+
+
+def test_the_confirmations_calendar_file_links_the_event_page_not_the_booking():
+    order, message = sent(Email.Kind.CONFIRMATION, paid=True)
+    calendar = unfolded(message.attachments[0][1])
+    assert order.secret not in calendar
+    assert order.reference not in calendar
+    assert "URL:http://testserver/\r\n" in calendar
+    assert order.secret in message.body  # the email itself still has the private link

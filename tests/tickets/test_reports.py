@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import EventFactory
+from tests.factories import EventFactory, RefundFactory
 from tests.tickets.admin.helpers import ORDERS
-from tests.tickets.helpers import make_order
-from tickets import reports, services
+from tests.tickets.helpers import deliver, last_event, make_order, paid_order
+from tickets import payments, reports, services
 from tickets.models import Order, OrderStatus, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,54 @@ def test_the_order_list_costs_the_same_queries_with_more_orders(client, organise
         make_order(event, f"Person {n}", status=[OrderStatus.PAID, OrderStatus.REFUNDED][n % 2])
     make_order(EventFactory(), "Another Event")
     assert count() == few
+
+
+def test_revenue_is_net_of_partial_refunds_and_refunded_seats_are_left_again(client, organiser, stripe_double):
+    event = EventFactory(capacity=10, ticket_price_pence=500)
+    order = paid_order(stripe_double, event=event, quantity=3)
+    services.refund_order(order_id=order.pk, ticket_ids=[order.tickets.first().pk])
+    [summary] = reports.sales_summary()
+    assert (summary.sold, summary.left, summary.revenue_pence) == (2, 8, 1000)
+    assert (summary.refunded, summary.refunded_pence) == (1, 500)
+    assert summary.left == services.seats_left(event)
+    assert figures(client.get(ORDERS).content.decode())["revenue"] == "£10"
+
+
+def test_a_partial_refund_covering_no_ticket_still_comes_off_revenue(client, stripe_double):
+    event = EventFactory(capacity=10, ticket_price_pence=500)
+    order = paid_order(stripe_double, event=event, quantity=2)
+    payments.client().v1.refunds.create(params={"payment_intent": order.stripe_payment_intent_id, "amount": 150})
+    deliver(client, stripe_double, last_event(stripe_double, "refund.created"))
+    [summary] = reports.sales_summary()
+    assert (summary.sold, summary.revenue_pence, summary.refunded_pence) == (2, 850, 150)
+
+
+def test_a_checked_in_ticket_refunded_afterwards_is_not_counted_as_checked_in(stripe_double):
+    event = EventFactory(capacity=10, ticket_price_pence=500)
+    order = paid_order(stripe_double, event=event, quantity=2)
+    used = order.tickets.first()
+    Ticket.objects.filter(pk=used.pk).update(checked_in_at=timezone.now())
+    services.refund_order(order_id=order.pk, ticket_ids=[used.pk])
+    [summary] = reports.sales_summary()
+    assert (summary.sold, summary.checked_in) == (1, 0)
+
+
+@pytest.mark.parametrize("page", ["list", "summary"])
+def test_the_order_list_and_the_summary_cost_the_same_queries_for_5_and_50_orders(client, organiser, event, page):
+    def fill(n: int) -> None:
+        for i in range(n):
+            order = make_order(event, f"P{i}", f"Q{i}", status=[OrderStatus.PAID, OrderStatus.REFUNDED][i % 2])
+            RefundFactory(order=order, tickets=[order.tickets.first()])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            if page == "list":
+                assert client.get(ORDERS).status_code == 200
+            else:
+                reports.sales_summary()
+        return len(queries)
+
+    fill(5)
+    five = count()
+    fill(45)
+    assert count() == five

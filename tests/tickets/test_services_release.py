@@ -3,6 +3,7 @@ and settles delayed payments (bank debits) as Stripe reports them."""
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from tests.factories import EventFactory, OrderFactory
 from tests.tickets.helpers import expire_hold, pay_at_stripe, run_release_command
@@ -82,7 +83,22 @@ def test_a_delayed_payment_whose_webhook_is_lost_is_settled_by_the_command(
     with django_capture_on_commit_callbacks(execute=True):
         run_release_command()
     order.refresh_from_db()
-    assert order.status == status
+    assert (order.status, order.is_awaiting_async_payment) == (status, False)  # expired: no bank payment awaited
+
+
+def test_a_released_order_can_never_be_marked_awaiting_a_bank_payment():
+    order = OrderFactory(expired=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(is_awaiting_async_payment=True)
+
+
+def test_a_failed_delayed_payment_reported_by_webhook_releases_the_order_awaiting_nothing(stripe_double):
+    order = OrderFactory(event=EventFactory(capacity=5), quantity=2)
+    pay_at_stripe(stripe_double, order, outcome="async_pending")
+    services.fulfil_checkout(session_id=order.stripe_checkout_session_id)  # its checkout.session.completed
+    services.release_if_pending(session_id=order.stripe_checkout_session_id, note="async_payment_failed")
+    order.refresh_from_db()
+    assert (order.status, order.is_awaiting_async_payment) == (OrderStatus.EXPIRED, False)
 
 
 def test_one_order_stripe_refuses_does_not_stop_the_others(stripe_double, monkeypatch):

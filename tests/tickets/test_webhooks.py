@@ -219,3 +219,56 @@ def test_other_event_types_get_200_and_change_nothing(client, stripe_double, eve
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert StripeEvent.objects.get().outcome == "ignored"
+
+
+# --- signed but malformed: a 400 and nothing recorded, never a 500 ---
+
+
+def _without_object(event: dict) -> dict:
+    return {**event, "data": {key: value for key, value in event["data"].items() if key != "object"}}
+
+
+def _with_object(event: dict, obj) -> dict:
+    return {**event, "data": {**event["data"], "object": obj}}
+
+
+def _with_session_id(event: dict, session_id) -> dict:
+    return _with_object(event, {**event["data"]["object"], "id": session_id})
+
+
+MALFORMED = {
+    "no data.object": _without_object,
+    "no data": lambda e: {key: value for key, value in e.items() if key != "data"},
+    "data is a list": lambda e: {**e, "data": [e["data"]]},
+    "object is a list": lambda e: _with_object(e, [e["data"]["object"]]),
+    "object is a string": lambda e: _with_object(e, "cs_test_123"),
+    "object is null": lambda e: _with_object(e, None),
+    "object is a number": lambda e: _with_object(e, 5),
+    "session id is a number": lambda e: _with_session_id(e, 5),
+    "session id is null": lambda e: _with_session_id(e, None),
+    "session id is a dict": lambda e: _with_session_id(e, {"id": "cs_x"}),
+    "session id has a NUL byte": lambda e: _with_session_id(e, "cs_test\x00x"),
+    "session id is a lone surrogate": lambda e: _with_session_id(e, "cs_\ud800"),
+    "no event id": lambda e: {key: value for key, value in e.items() if key != "id"},
+    "event id is a number": lambda e: {**e, "id": 5},
+    "event id has a NUL byte": lambda e: {**e, "id": "evt_\x00"},
+    "no type": lambda e: {key: value for key, value in e.items() if key != "type"},
+    "type is a list": lambda e: {**e, "type": ["checkout.session.completed"]},
+    "type has a NUL byte": lambda e: {**e, "type": "checkout.session.completed\x00"},
+    "a list, not an event": lambda e: [e],
+    "a number, not an event": lambda e: 5,
+    "null": lambda e: None,
+}
+
+
+@pytest.mark.parametrize("malformed", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_signed_but_malformed_event_is_a_bad_request_and_changes_nothing(
+    client, stripe_double, paid_event, malformed
+):
+    order, event = paid_event
+    response = deliver(client, stripe_double, malformed(event))
+    assert response.status_code == 400
+    assert_nothing_changed(order)
+    assert deliver(client, stripe_double, event).status_code == 200  # the real one still works afterwards
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID

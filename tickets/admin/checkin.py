@@ -1,6 +1,7 @@
 """The door's check-in page: scan or type a ticket reference, see who it is and whether they may come in.
 
-The rule (paid orders only, each ticket once) is tickets.checkin.check_in_ticket's; this is its page.
+The rule (paid orders only, each ticket once, this event's tickets only) is tickets.checkin.check_in_ticket's;
+this is its page. The door is the current event's (events.current), named at the top of the page.
 """
 
 from django import forms
@@ -9,12 +10,14 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from events.current import current_event
 from tickets import checkin
 
 CHECK_IN_TONES = {
     checkin.Outcome.CHECKED_IN: "ok",
     checkin.Outcome.ALREADY_CHECKED_IN: "warning",
     checkin.Outcome.NOT_VALID: "error",
+    checkin.Outcome.OTHER_EVENT: "error",
     checkin.Outcome.AMBIGUOUS: "error",
     checkin.Outcome.NOT_FOUND: "error",
 }
@@ -53,15 +56,17 @@ class TicketCheckIn:
         if not request.user.has_perm("tickets.check_in_ticket"):
             raise PermissionDenied
         result = None
+        event = current_event(request)
         form = CheckInForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            result = checkin.check_in_ticket(reference=form.cleaned_data["reference"])
+        if request.method == "POST" and event is not None and form.is_valid():
+            result = checkin.check_in_ticket(reference=form.cleaned_data["reference"], event=event)
             form = CheckInForm()  # empty and focused again, for the next person in the queue
             # read out with the field that now has focus, for door staff using a screen reader
             form.fields["reference"].widget.attrs["aria-describedby"] = "checkin-result id_reference_helptext"
         context = {
             **self.admin_site.each_context(request),
             "title": "Check in tickets",
+            "event": event,
             "opts": self.opts,
             "form": form,
             "result": result,

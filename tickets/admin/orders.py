@@ -9,7 +9,7 @@ from tickets import emails, reports
 from tickets.admin.display import local_time
 from tickets.admin.exports import AttendeeExport
 from tickets.admin.refunds import OrderRefunds
-from tickets.models import Email, Order, OrderLog, StripeEvent, Ticket
+from tickets.models import Email, Order, OrderLog, Refund, StripeEvent, Ticket
 from tickets.templatetags.money import pounds
 
 
@@ -26,13 +26,36 @@ class ReadOnlyInline(admin.TabularInline):
 
 class TicketInline(ReadOnlyInline):
     model = Ticket
-    fields = ["attendee_name", "ticket", "checked_in"]
+    fields = ["attendee_name", "ticket", "checked_in", "refunded"]
     readonly_fields = fields
     checked_in = local_time("checked_in_at", "Checked in")
+    refunded = local_time("refunded_at", "Refunded (void)")
 
     @admin.display(description="Ticket")
     def ticket(self, ticket: Ticket) -> str:
         return ticket.short_reference  # what the attendee sees, and reads out at the door
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["when", "amount", "status", "made_by", "tickets_covered", "stripe_refund_id"]
+    readonly_fields = fields
+    when = local_time("created_at", "When")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("made_by").prefetch_related("tickets")
+
+    @admin.display(description="Amount")
+    def amount(self, refund: Refund) -> str:
+        return pounds(refund.amount_pence)
+
+    @admin.display(description="Made by")
+    def made_by(self, refund: Refund) -> str:
+        return refund.made_by_label
+
+    @admin.display(description="Tickets")
+    def tickets_covered(self, refund: Refund) -> str:
+        return ", ".join(f"{t.attendee_name} ({t.short_reference})" for t in refund.tickets.all()) or "—"
 
 
 class EmailInline(ReadOnlyInline):
@@ -79,12 +102,12 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
     list_filter = ["status", EmailProblemFilter, "event"]
     search_fields = ["reference", "buyer_name", "buyer_email", "tickets__attendee_name", "tickets__reference"]
     date_hierarchy = "created_at"
-    inlines = [TicketInline, EmailInline, StripeEventInline, OrderLogInline]
+    inlines = [TicketInline, RefundInline, EmailInline, StripeEventInline, OrderLogInline]
     actions = ["refund", "resend_confirmation", "export_attendees"]
     fieldsets = [
         (None, {"fields": ["reference", "event", "status"]}),
         ("Buyer", {"fields": EDITABLE_ORDER_FIELDS}),
-        ("Tickets and money", {"fields": ["quantity", "unit_price", "total"]}),
+        ("Tickets and money", {"fields": ["quantity", "unit_price", "total", "refunded_amount", "remaining_amount"]}),
         ("Times", {"fields": ["created", "hold_expires", "paid", "released", "refunded"]}),
         ("Stripe", {"fields": ["stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_refund_id"]}),
     ]
@@ -96,6 +119,8 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
         "quantity",
         "unit_price",
         "total",
+        "refunded_amount",
+        "remaining_amount",
         "created",
         "hold_expires",
         "paid",
@@ -139,6 +164,16 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
     @admin.display(description="Total", ordering="total_pence")
     def total(self, order: Order) -> str:
         return pounds(order.total_pence)
+
+    @admin.display(description="Refunded")
+    def refunded_amount(self, order: Order) -> str:
+        """Pence given back so far (every refund, whoever made it), in pounds."""
+        return pounds(order.refunded_pence)
+
+    @admin.display(description="Remaining")
+    def remaining_amount(self, order: Order) -> str:
+        """What the buyer paid that we keep: the total less refunds, in pounds (£0 if never paid)."""
+        return pounds(order.remaining_pence)
 
     @admin.display(description="Awaiting a bank payment", boolean=True)
     def awaiting_bank_payment(self, order: Order) -> bool:

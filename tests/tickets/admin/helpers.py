@@ -39,7 +39,7 @@ def run_action(client, action: str, *orders: Order, follow: bool = True):
 
 
 class FormReader(HTMLParser):
-    """The fields a browser would submit from a page's POST form: hidden inputs and the submit button."""
+    """The fields a browser would submit from a page's POST form: hidden inputs, ticked boxes and the submit button."""
 
     def __init__(self, html: str):
         super().__init__()
@@ -55,6 +55,8 @@ class FormReader(HTMLParser):
         elif tag == "input" and self.in_post_form:
             if attrs.get("type") == "submit":
                 self.buttons.append(attrs.get("value", ""))
+            elif attrs.get("type") == "checkbox" and "checked" not in attrs:
+                return  # an unticked box sends nothing
             elif attrs.get("name"):
                 self.data.setdefault(attrs["name"], []).append(attrs.get("value", ""))
 

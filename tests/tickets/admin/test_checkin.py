@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from events.models import Event
+from tests.factories import EventFactory
 from tests.tickets.admin.helpers import CHECK_IN, EXPORT, ORDERS, TICKETS, staff_user
 from tests.tickets.helpers import make_order, ticket_of
 from tickets.models import OrderStatus, Ticket
@@ -98,6 +100,44 @@ def test_a_refunded_ticket_already_checked_in_is_still_refused(client, door, eve
     Ticket.objects.filter(pk=ticket.pk).update(checked_in_at=timezone.now())
     _, body = scan(client, ticket.reference)
     assert result_title(body) == "Not valid: order refunded"
+
+
+def past_event():
+    """An event that is over (so the door's is the fixture's, in 2028)."""
+    starts = datetime(2025, 1, 11, 9, 0, tzinfo=LONDON)
+    return EventFactory(name="Netroots UK 2025", starts_at=starts, ends_at=starts.replace(hour=18))
+
+
+def test_a_paid_ticket_of_last_years_event_is_refused_naming_its_event(client, door, event):
+    last_year = past_event()
+    order = make_order(last_year, "Grace Hopper")
+    ticket = ticket_of(order)
+    _, body = scan(client, ticket.reference)
+    assert result_title(body) == "Wrong event: this ticket is for Netroots UK 2025, 11 Jan 2025"
+    assert "checkin-result--error" in body
+    assert "Grace Hopper" in body
+    assert order.reference in body
+    ticket.refresh_from_db()
+    assert ticket.checked_in_at is None
+
+
+def test_the_page_names_the_doors_event_and_each_result_the_tickets_event(client, door, event):
+    past_event()
+    Event.objects.filter(pk=event.pk).update(name="Netroots UK 2028")
+    page = client.get(CHECK_IN).content.decode()
+    assert "Door for <strong>Netroots UK 2028</strong>, Saturday 8 January 2028" in page
+    _, body = scan(client, ticket_of(make_order(event, "Grace Hopper")).reference)
+    assert result_title(body) == "Checked in"
+    assert "<dt>Event</dt><dd>Netroots UK 2028, 8 Jan 2028</dd>" in body
+    assert "Grace Hopper" in body
+
+
+def test_with_no_event_set_up_the_page_says_so_and_checks_nothing_in(client, door):
+    page = client.get(CHECK_IN).content.decode()
+    assert "No event has been set up yet" in page
+    response = client.post(CHECK_IN, {"reference": "ABCD-EFGH"})
+    assert response.status_code == 200
+    assert response.context["result"] is None
 
 
 @pytest.mark.parametrize("typed", ["ZZZZZZZZZZZZZZZZZZZZZZZZZZ", "ZZZZ-ZZZZ", "hello", "NR-ABCDEF"])

@@ -227,7 +227,7 @@ def test_saving_an_order_in_the_admin_keeps_a_payment_that_arrived_meanwhile(cli
 
     monkeypatch.setattr(OrderAdmin, "get_object", load_then_webhook_pays)
     form = {"buyer_name": "Ada Lovelace", "buyer_email": "ada@example.org", "_save": "Save"}
-    for prefix in ["tickets", "emails", "stripe_events", "log"]:
+    for prefix in ["tickets", "refunds", "emails", "stripe_events", "log"]:
         form |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     response = client.post(url, form)
     assert response.status_code == 302, response.context["errors"] if response.context else response

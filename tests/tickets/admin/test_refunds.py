@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from tests.tickets.admin.helpers import (
     ORDERS,
@@ -19,9 +20,9 @@ from tests.tickets.admin.helpers import (
     shown_messages,
 )
 from tests.tickets.helpers import deliver, last_event, make_order, reserve_over_http, set_status
-from tickets import services
+from tickets import payments, services
 from tickets.exceptions import NotRefundable
-from tickets.models import Email, Order, OrderStatus
+from tickets.models import Email, Order, OrderStatus, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -172,12 +173,13 @@ def test_paid_order_page_offers_a_refund_button_leading_to_the_confirmation(
     page = client.get(refund_url)
     assert page.status_code == 200
     body = page.content.decode()
-    assert "Refund order" in body
+    assert "Refund tickets of order" in body
     assert paid_order.reference in body
     assert "Grace Hopper" in body
     form = FormReader(body)
-    assert form.buttons == ["Refund £10"]
-    assert set(form.data) == {"csrfmiddlewaretoken", "confirm"}
+    assert form.buttons == ["Refund the chosen tickets"]
+    assert set(form.data) == {"csrfmiddlewaretoken", "confirm", "ticket"}
+    assert sorted(form.data["ticket"]) == sorted(str(t.pk) for t in paid_order.tickets.all())  # all, by default
     assert f'href="{change_url(paid_order)}"' in body  # "No, take me back"
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID  # looking never refunds
     assert stripe_double.events("refund.created") == []
@@ -186,8 +188,9 @@ def test_paid_order_page_offers_a_refund_button_leading_to_the_confirmation(
 def test_refund_button_refunds_on_post_and_returns_to_the_order(
     client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks
 ):
+    form = FormReader(client.get(f"{ORDERS}{paid_order.pk}/refund/").content.decode())
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{ORDERS}{paid_order.pk}/refund/", {"confirm": "yes"}, follow=True)
+        response = client.post(f"{ORDERS}{paid_order.pk}/refund/", form.data, follow=True)
     assert response.redirect_chain == [(change_url(paid_order), 302)]
     assert shown_levels(response) == [("success", "1 order refunded.")]
     paid_order.refresh_from_db()
@@ -291,3 +294,77 @@ def test_an_order_refunded_while_the_confirmation_page_was_open_is_not_refunded_
     assert stripe_calls == []
     assert stripe_double.events("refund.created") == []
     assert mail.outbox == []
+
+
+# --- choosing tickets, seeing the money, and being told the truth ---
+
+
+def test_refunding_one_chosen_ticket_from_the_order_page_refunds_its_price_and_shows_the_money(
+    client, organiser, stripe_double, event, paid_order, django_capture_on_commit_callbacks
+):
+    grace, alan = paid_order.tickets.all()
+    form = FormReader(client.get(f"{ORDERS}{paid_order.pk}/refund/").content.decode())
+    form.data["ticket"] = [str(alan.pk)]  # the organiser unticks Grace
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{ORDERS}{paid_order.pk}/refund/", form.data, follow=True)
+    assert shown_levels(response) == [
+        (
+            "success",
+            f"{paid_order.reference}: 1 ticket of 2 refunded, £5 in all; £5 stays paid and the other "
+            "tickets stay valid.",
+        )
+    ]
+    assert [e["data"]["object"]["amount"] for e in stripe_double.events("refund.created")] == [500]
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    assert Order.objects.seats_taken(event) == 1
+    page = response.content.decode()
+    assert re.search(r"Refunded:</label>\s*<div class=\"readonly\">£5</div>", page)
+    assert re.search(r"Remaining:</label>\s*<div class=\"readonly\">£5</div>", page)
+    assert "boss" in page  # who made the refund, in the Refunds inline
+    assert mail.outbox == []
+    again = FormReader(client.get(f"{ORDERS}{paid_order.pk}/refund/").content.decode())
+    assert again.data["ticket"] == [str(grace.pk)]  # only what is left may be chosen
+
+
+def test_refund_page_with_no_ticket_chosen_refunds_nothing_and_says_so(client, organiser, stripe_double, paid_order):
+    response = client.post(f"{ORDERS}{paid_order.pk}/refund/", {"confirm": "yes"})
+    assert response.status_code == 200
+    assert "Choose at least one ticket to refund." in shown_messages(response)
+    assert stripe_double.events("refund.created") == []
+
+
+def test_refunding_used_tickets_asks_first_and_names_them(client, organiser, stripe_double, paid_order):
+    used = paid_order.tickets.get(attendee_name="Alan Turing")
+    Ticket.objects.filter(pk=used.pk).update(checked_in_at=timezone.now())
+    for page in (refund_confirmation(client, paid_order), client.get(f"{ORDERS}{paid_order.pk}/refund/")):
+        body = page.content.decode()
+        assert "This ticket has already been used" in body
+        assert re.search(r"Alan Turing \(\w{4}-\w{4}, order NR-\w+\) checked in at", body)
+        assert "Grace Hopper (" not in body.split("already been used")[1].split("</div>")[0]
+    assert stripe_double.events("refund.created") == []
+
+
+def test_an_unused_order_gets_no_used_tickets_warning(client, organiser, stripe_double, paid_order):
+    assert "already been used" not in refund_confirmation(client, paid_order).content.decode()
+
+
+def test_a_refund_stripe_did_not_answer_is_reported_as_unknown_not_refused(
+    client, organiser, stripe_double, paid_order, monkeypatch
+):
+    monkeypatch.setattr(payments, "REFUND_RECHECK_PAUSE_SECONDS", 0)
+    stripe_double.lose_responses("/v1/refunds", times=4)
+    response = confirm_refund(client, paid_order)
+    [(level, text), summary] = shown_levels(response)
+    assert level == "warning"
+    assert "Stripe did not answer in time" in text
+    assert "refused" not in text
+    assert summary == ("warning", "0 orders refunded.")
+
+
+def test_a_refund_whose_answer_came_on_the_second_try_is_reported_done(
+    client, organiser, stripe_double, paid_order, monkeypatch
+):
+    monkeypatch.setattr(payments, "REFUND_RECHECK_PAUSE_SECONDS", 0)
+    stripe_double.lose_responses("/v1/refunds", times=2)
+    assert shown_levels(confirm_refund(client, paid_order)) == [("success", "1 order refunded.")]
+    assert len(stripe_double.events("refund.created")) == 1
