@@ -64,13 +64,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "netroots.middleware.RejectUnqueryableInputMiddleware",  # 400 for NUL bytes (and such) before any query
     "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "netroots.middleware.CSPMiddleware",  # django-csp's, with the site's own policy built once
+    "netroots.pagecache.PageCacheHitMiddleware",  # cached public pages: a hit answers here; above it, headers only
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "netroots.middleware.CSPMiddleware",  # django-csp's, with the site's own policy built once
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",  # a 404 whose path was renamed: 301
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its page
 ]

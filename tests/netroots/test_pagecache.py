@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection
@@ -256,3 +257,21 @@ def test_pages_are_served_uncached_while_the_cache_is_down(client, programme, se
     response = client.get("/programme/")
     assert response.status_code == 200
     assert b"Sessiontitle Before" in response.content
+
+
+def test_a_hit_is_served_before_the_session_middleware_with_every_security_header(client, monkeypatch):
+    """PageCacheHitMiddleware answers hits above SessionMiddleware; the headers set above it still apply."""
+    SessionFactory()
+    first = client.get("/programme/")
+    calls = []
+    original = SessionMiddleware.process_request
+    monkeypatch.setattr(
+        SessionMiddleware, "process_request", lambda self, request: calls.append(1) or original(self, request)
+    )
+    hit = client.get("/programme/", headers={"accept-encoding": "gzip"})
+    assert hit.status_code == 200
+    assert calls == []
+    for header in ["Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"]:
+        assert hit[header] == first[header], header
+    assert client.get("/tickets/").status_code == 200
+    assert calls  # pages that aren't cached still go through the whole stack
