@@ -44,13 +44,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def environment(static_root: Path) -> dict[str, str]:
-    """Production settings (DEBUG off), over plain HTTP from the test client."""
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_DEBUG"}
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": f"{programme.POSTGRES}/{DATABASE}",
-        "BENCH_STATIC_ROOT": str(static_root),
+    """The programme benchmark's production settings, over plain HTTP from the test client, without Redis."""
+    return programme.environment(static_root, database=DATABASE) | {
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "REDIS_URL": "",

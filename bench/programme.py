@@ -73,13 +73,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def environment(static_root: Path) -> dict[str, str]:
+def environment(static_root: Path, *, database: str = DATABASE) -> dict[str, str]:
     """Production: DJANGO_DEBUG unset and a real secret key; the page cache is on."""
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_DEBUG"}
     return env | {
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+        "DATABASE_URL": f"{POSTGRES}/{database}",
         "BENCH_STATIC_ROOT": str(static_root),
     }
 

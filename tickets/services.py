@@ -415,7 +415,7 @@ def refund_order(*, order_id: int, ticket_ids: Iterable[int] | None = None, by: 
                 f"{order.reference} is not refunded: it is “{order.get_status_display()}”, "
                 "and only paid orders can be refunded."
             )
-        if not order.total_pence:
+        if order.is_free:
             raise NotRefundable(f"{order.reference} is free: there is no payment to refund.")
         tickets = list(order.refundable_tickets())
         if ticket_ids is not None:

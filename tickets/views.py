@@ -48,9 +48,10 @@ def reserve(request: HttpRequest) -> HttpResponse:
     form = ReservationForm(request.POST or None, event=event)
     status = 200
     if request.method == "POST":
-        status = _reserve_and_pay(request, form, event)
-        if isinstance(status, HttpResponse):
-            return status
+        outcome = _reserve_and_pay(request, form, event)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        status = outcome
     references = request.session.get(SESSION_KEY, [])
     context = {
         "form": form,

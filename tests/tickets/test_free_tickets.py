@@ -104,3 +104,15 @@ def test_a_free_order_is_not_sent_to_stripe_for_a_refund(free_event, stripe_doub
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert order.tickets.filter(refunded_at__isnull=True).count() == 1
+
+
+def test_a_free_booking_says_free_not_paid_nothing(client, free_event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        book(client, quantity="1")
+    order = Order.objects.get()
+    [message] = mail.outbox
+    assert "Free: 1 ticket" in message.body
+    assert "£0.00" not in message.body
+    assert "£0.00" not in message.alternatives[0][0]
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "1 ticket · free" in page
