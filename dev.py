@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Netroots for developers, with nothing but Python 3.11+ installed.
 
-    python3 dev.py run     serve the site with the demo programme on http://127.0.0.1:8000
+    python3 dev.py run     serve the site with the demo programme on http://127.0.0.1:8000, with a task
+                           worker, the scheduler of periodic tasks and the Stripe test double
     python3 dev.py test    run every test (extra arguments go to pytest)
 
 Both make a virtual environment in .venv and install requirements-dev.lock into it the first
@@ -87,6 +88,11 @@ def serve() -> None:
     run(*manage, "migrate", "--no-input", "-v", "0", env=env)
     run(*manage, "load_demo", env=env)
     children = [child for child in [start_stripe_double(env)] if child]
+    # As in production: a task worker runs the background work (emails, refunds), the scheduler enqueues the
+    # periodic tasks (releasing expired holds, ...). See README, "Production".
+    say("Starting a task worker and the scheduler of periodic tasks")
+    children.append(subprocess.Popen([str(PYTHON), *manage[1:], "db_worker", "--no-reload"], cwd=ROOT, env=env))
+    children.append(subprocess.Popen([str(PYTHON), *manage[1:], "run_scheduler"], cwd=ROOT, env=env))
     say("Netroots is at http://127.0.0.1:8000 (admin: /admin/). Emails print here. Ctrl+C stops it.")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `kill` also stops the children
     try:

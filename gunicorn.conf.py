@@ -4,7 +4,12 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads (gthread), not one request per process: a reservation waiting on Stripe (up to 7 s when Stripe hangs:
+# tickets/payments.py) holds one thread while the others serve everyone else. Each thread keeps its own database
+# connection (CONN_MAX_AGE): workers x threads per app server, and every app server's together (plus the task
+# worker's) must stay under PostgreSQL's max_connections (100 by default): 2 servers x 2 x 16 = 64.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

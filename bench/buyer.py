@@ -1,23 +1,27 @@
 """Buyers for the purchase benchmark: HTTP clients that behave as a browser does. Standard library only.
 
 A Browser keeps its cookies and one connection per server (http.client reopens it whenever the server
-closes it, as gunicorn's sync workers do after every response). Requests to the site carry
-X-Forwarded-Proto: https, as from behind the TLS-terminating proxy, and Accept-Encoding: gzip; POSTs
-also carry the Origin a browser sends, which Django's CSRF check compares with the host. Requests to
-the Stripe test double's payment page go straight to it.
+closes it). The site may be served on several ports (the app servers, each on its own): a browser opens
+its pages on one of them and sends its cookies to all of them, as browsers do for one host whatever the
+port, so the page Stripe returns a buyer to (SITE_URL, on the first app server) knows the buyer. Requests
+to the site carry X-Forwarded-Proto: https, as from behind the TLS-terminating proxy, and Accept-Encoding:
+gzip; POSTs also carry the Origin a browser sends, which Django's CSRF check compares with the host.
+Requests to the Stripe test double's payment page go straight to it.
 
 The crowds run in forked processes (threads inside them for the rush). They share the 2 cores with the
 server, as real buyers would not, but not the interpreter lock of the Stripe test double, which runs in
-the benchmark's own process.
+the benchmark's own process. The visitor reading the programme during a rush is a forked process too.
 """
 
 import gzip
 import http.client
 import multiprocessing
 import re
+import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -26,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 from bench import loadgen
 
 HOST = loadgen.HOST
-TIMEOUT = 30  # seconds for any one request: a rush queues 200 buyers behind 2 workers
+TIMEOUT = 30  # seconds for any one request: a rush queues 200 buyers behind the servers' threads
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -42,8 +46,9 @@ class Page:
 
 
 class Browser:
-    def __init__(self, site_port: int) -> None:
-        self.site = f"{HOST}:{site_port}"
+    def __init__(self, site_port: int, *, other_site_ports: Sequence[int] = ()) -> None:
+        self.site = f"{HOST}:{site_port}"  # where paths (no host) go
+        self.sites = {self.site, *(f"{HOST}:{port}" for port in other_site_ports)}
         self.cookies: dict[str, str] = {}
         self.site_requests = 0
         self._connections: dict[str, http.client.HTTPConnection] = {}
@@ -61,7 +66,7 @@ class Browser:
         target = split.path + (f"?{split.query}" if split.query else "")
         headers = {"Host": netloc}
         body = None
-        if netloc == self.site:
+        if netloc in self.sites:
             self.site_requests += 1
             headers |= {"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"}
             if self.cookies:
@@ -79,7 +84,7 @@ class Browser:
         except (OSError, http.client.HTTPException):
             connection.close()
             raise
-        if netloc == self.site:
+        if netloc in self.sites:
             self._keep_cookies(response.headers.get_all("Set-Cookie") or [])
         if response.getheader("Content-Encoding") == "gzip":
             content = gzip.decompress(content)
@@ -104,6 +109,12 @@ class Browser:
                     self.cookies[name] = morsel.value
                 else:
                     self.cookies.pop(name, None)
+
+
+def rotated(site_ports: Sequence[int], number: int) -> tuple[int, ...]:
+    """The ports with buyer `number`'s server first: buyers are shared out among the servers in turn."""
+    first = number % len(site_ports)
+    return (*site_ports[first:], *site_ports[:first])
 
 
 def _expect(page: Page, status: int | tuple[int, ...], step: str) -> Page:
@@ -136,6 +147,11 @@ def is_sold_out(page: Page) -> bool:
     return page.status == 409 and b"sold out" in page.body.lower()
 
 
+def is_try_again(page: Page) -> bool:
+    """Stripe didn't answer in time: the reservation page again, saying nothing was charged and to try again."""
+    return page.status == 409 and b"please try again" in page.body
+
+
 def purchase(browser: Browser, number: int) -> Page:
     """Reserve, pay on the double (it POSTs the signed webhook to the site before answering), then return
     and open the booking page; raises PurchaseError unless the booking page shows the order paid."""
@@ -165,21 +181,31 @@ def _set_process_barrier(barrier) -> None:
 
 @dataclass(frozen=True)
 class RushAnswer:
-    outcome: str  # "held", "sold out" or "error"
+    outcome: str  # "held", "sold out", "try again" (Stripe didn't answer in time) or "error"
     post_seconds: float  # the reservation POST alone
     posted_at: float
     done_at: float
     detail: str = ""
 
 
-def _rush_buyer(site_port: int, number: int, ready: threading.Barrier) -> RushAnswer:
+def _answer(page: Page, posted_at: float) -> RushAnswer:
+    done = time.time()
+    for outcome, test in (("held", is_held), ("sold out", is_sold_out), ("try again", is_try_again)):
+        if test(page):
+            return RushAnswer(outcome, done - posted_at, posted_at, done)
+    detail = f"POST /tickets/: HTTP {page.status} {page.location or page.body[:200]!r}"
+    return RushAnswer("error", done - posted_at, posted_at, done, detail)
+
+
+def reserve(site_port: int, number: int, ready: Callable[[], object] = lambda: None) -> RushAnswer:
+    """One buyer opens the form, waits for ready() (every other buyer has it too), then sends it."""
     browser = Browser(site_port)
     try:
         try:
             fields, problem = reservation_form(browser, number), ""
         except (OSError, http.client.HTTPException, PurchaseError) as error:
             fields, problem = None, f"{type(error).__name__}: {error}"
-        ready.wait(RUSH_BARRIER_TIMEOUT)  # every buyer of every process has the form (or has failed)
+        ready()
         posted_at = time.time()
         if fields is None:
             return RushAnswer("error", 0.0, posted_at, posted_at, problem)
@@ -189,23 +215,18 @@ def _rush_buyer(site_port: int, number: int, ready: threading.Barrier) -> RushAn
             return RushAnswer("error", 0.0, posted_at, time.time(), f"{type(error).__name__}: {error}")
     finally:
         browser.close()
-    done = time.time()
-    if is_held(page):
-        return RushAnswer("held", done - posted_at, posted_at, done)
-    if is_sold_out(page):
-        return RushAnswer("sold out", done - posted_at, posted_at, done)
-    detail = f"POST /tickets/: HTTP {page.status} {page.location or page.body[:200]!r}"
-    return RushAnswer("error", done - posted_at, posted_at, done, detail)
+    return _answer(page, posted_at)
 
 
-def _rush_group(site_port: int, numbers: list[int]) -> list[RushAnswer]:
-    """This process's buyers, one thread each; the last to have its form also waits for the other processes."""
+def _rush_group(site_ports: Sequence[int], numbers: list[int]) -> list[RushAnswer]:
+    """This process's buyers, one thread each, buyer n on site_ports[n % len(site_ports)]; the last to have its
+    form also waits for the other processes."""
     answers: list[RushAnswer] = []
     lock = threading.Lock()
     ready = threading.Barrier(len(numbers), action=lambda: _process_barrier.wait(RUSH_BARRIER_TIMEOUT))
 
     def buyer(number: int) -> None:
-        answer = _rush_buyer(site_port, number, ready)
+        answer = reserve(site_ports[number % len(site_ports)], number, lambda: ready.wait(RUSH_BARRIER_TIMEOUT))
         with lock:
             answers.append(answer)
 
@@ -217,14 +238,76 @@ def _rush_group(site_port: int, numbers: list[int]) -> list[RushAnswer]:
     return answers
 
 
-def rush(*, site_port: int, buyers: int, processes: int) -> list[RushAnswer]:
-    """Every buyer opens the form; once all have, all send it. Threads spread over forked processes."""
+def rush(*, site_ports: Sequence[int], buyers: int, processes: int) -> list[RushAnswer]:
+    """Every buyer opens the form; once all have, all send it. Threads spread over forked processes; the buyers
+    are shared out among the servers in turn."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(processes)
-    groups = [(site_port, list(range(first, buyers, processes))) for first in range(processes)]
+    groups = [(tuple(site_ports), list(range(first, buyers, processes))) for first in range(processes)]
     with context.Pool(processes, initializer=_set_process_barrier, initargs=(barrier,)) as pool:
         results = pool.starmap(_rush_group, groups, chunksize=1)
     return [answer for group in results for answer in group]
+
+
+# --- a visitor reading a page meanwhile ---
+
+VISIT_HEADERS = {"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https"}  # a browser behind the TLS proxy
+VISIT_PAUSE = 0.01  # seconds between one page and the next
+
+
+@dataclass(frozen=True)
+class Visit:
+    began_at: float  # time.time()
+    seconds: float
+    status: int  # 0: no answer
+
+
+def visit(site_port: int, path: str) -> Visit:
+    """GET a page on a new connection, as a visitor's browser opening it."""
+    began_at, began = time.time(), time.perf_counter()
+    try:
+        status = loadgen.get(site_port, path, VISIT_HEADERS).status
+    except (OSError, http.client.HTTPException):
+        status = 0
+    return Visit(began_at, time.perf_counter() - began, status)
+
+
+def _visitor(site_ports: Sequence[int], path: str, stop, sender) -> None:
+    visits, number = [], 0
+    while not stop.is_set():
+        visits.append(visit(site_ports[number % len(site_ports)], path))
+        number += 1
+        stop.wait(VISIT_PAUSE)
+    sender.send(visits)
+    sender.close()
+
+
+@contextmanager
+def visiting(site_ports: Sequence[int], path: str) -> Iterator[list[Visit]]:
+    """A visitor opens `path` again and again (VISIT_PAUSE apart, on each server in turn) in a forked process of its
+    own, until the block ends; the list yielded then holds each visit."""
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    receiver, sender = context.Pipe(duplex=False)
+    visitor = context.Process(target=_visitor, args=(tuple(site_ports), path, stop, sender), daemon=True)
+    visitor.start()
+    sender.close()
+    visits: list[Visit] = []
+    try:
+        yield visits
+    finally:
+        stop.set()
+        if receiver.poll(2 * TIMEOUT):
+            visits.extend(receiver.recv())
+        visitor.join(TIMEOUT)
+        receiver.close()
+
+
+def percentile_ms(seconds: Sequence[float], percentile: int) -> float:
+    """The percentile (1-99) of durations in seconds, in milliseconds; 0 for none."""
+    if len(seconds) < 2:
+        return seconds[0] * 1000 if seconds else 0.0
+    return statistics.quantiles(seconds, n=100, method="inclusive")[percentile - 1] * 1000
 
 
 # --- the loop: a few buyers buying, one purchase after another, for a while ---
@@ -235,7 +318,7 @@ MAX_ERRORS = 20  # per looping buyer: something is broken, stop hammering it
 
 @dataclass(frozen=True)
 class LoopJob:
-    site_port: int
+    site_ports: tuple[int, ...]  # the buyer's pages are on the first; the others are the same site
     start_at: float  # the measurement window opens; purchases finishing before it are warm-up
     stop_at: float  # no purchase starts after this
     max_purchases: int
@@ -255,7 +338,7 @@ class LoopResult:
 def _loop_buyer(job: LoopJob) -> LoopResult:
     result, number, cpu_began = LoopResult(), job.first_number, time.process_time()
     while len(result.done_at) < job.max_purchases and time.time() < job.stop_at:
-        browser = Browser(job.site_port)  # a new buyer each time: fresh cookies, a new session
+        browser = Browser(job.site_ports[0], other_site_ports=job.site_ports[1:])  # a new buyer: fresh cookies
         began = time.time()
         try:
             purchase(browser, number)
@@ -278,14 +361,24 @@ def _loop_buyer(job: LoopJob) -> LoopResult:
 
 
 def loop(
-    *, site_port: int, buyers: int, warmup: float, seconds: float, max_purchases: int, meter: Callable[[], Any]
+    *,
+    site_ports: Sequence[int],
+    buyers: int,
+    warmup: float,
+    seconds: float,
+    max_purchases: int,
+    meter: Callable[[], Any],
 ) -> tuple[float, list[LoopResult], Any]:
-    """Buyers (one forked process each) buy until the window closes; returns (window start, results, meter delta).
+    """Buyers (one forked process each, shared out among the servers in turn) buy until the window closes;
+    returns (window start, results, meter delta).
 
     meter() is read as the window opens and again once every buyer has finished its last purchase.
     """
     start_at = time.time() + warmup
-    jobs = [LoopJob(site_port, start_at, start_at + seconds, max_purchases, 1_000_000 * (n + 1)) for n in range(buyers)]
+    jobs = [
+        LoopJob(rotated(site_ports, n), start_at, start_at + seconds, max_purchases, 1_000_000 * (n + 1))
+        for n in range(buyers)
+    ]
     with multiprocessing.get_context("fork").Pool(buyers) as pool:
         pending = pool.map_async(_loop_buyer, jobs, chunksize=1)
         time.sleep(max(0.0, start_at - time.time()))

@@ -13,6 +13,7 @@ backend that exits between two readings keeps what it had used until the last on
 """
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis
@@ -56,6 +57,14 @@ def family_ticks(parent: int) -> int:
     return reaped + live
 
 
+def process_ticks(pid: int) -> int:
+    """CPU ticks of one process (a task worker, say): its own, plus its children's that it has reaped."""
+    fields = _stat(pid)
+    if fields is None:
+        raise ProcessLookupError(pid)
+    return sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
+
+
 def _title(pid: int) -> str:
     try:
         return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -78,14 +87,16 @@ AUXILIARY = ("checkpointer", "background writer", "walwriter", "autovacuum launc
 
 
 class ServerMeter:
-    """Cumulative CPU ticks of the app server's workers and of the postgres processes serving `database`.
+    """Cumulative CPU ticks of the app server's workers (of each app server's, given several masters' pids) and of
+    the postgres processes serving `database`.
 
     Call it before and after a run and subtract. Each postgres process is keyed by pid and start time
     (so a reused pid is a new process) and keeps its last reading once it has gone.
     """
 
-    def __init__(self, *, app_server: int, postmaster: int, database: str) -> None:
-        self.app_server, self.postmaster, self.database = app_server, postmaster, database
+    def __init__(self, *, app_server: int | Sequence[int], postmaster: int, database: str) -> None:
+        self.app_servers = (app_server,) if isinstance(app_server, int) else tuple(app_server)
+        self.postmaster, self.database = postmaster, database
         self._postgres: dict[tuple[int, int], int] = {}
 
     def __call__(self) -> int:
@@ -98,7 +109,7 @@ class ServerMeter:
             if fields is not None and serves(_title(pid), self.database):
                 started = int(fields[19])  # starttime: with the pid, names the process even if the pid is reused
                 self._postgres[(pid, started)] = int(fields[11]) + int(fields[12])  # utime + stime
-        return family_ticks(self.app_server), sum(self._postgres.values())
+        return sum(map(family_ticks, self.app_servers)), sum(self._postgres.values())
 
 
 def machine_ticks() -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""The peak memory of gunicorn's workers, sampled from /proc while a benchmark runs."""
+"""The peak memory of gunicorn's workers (of one or several gunicorns), sampled from /proc while a benchmark runs."""
 
 import threading
 from collections.abc import Iterator
@@ -12,12 +12,12 @@ INTERVAL = 0.25  # seconds between samples
 class WorkerMemory:
     """Each worker's peak resident set size (VmHWM, KiB), by pid; a worker recycled meanwhile keeps its entry."""
 
-    def __init__(self, master: int) -> None:
-        self.master = master
+    def __init__(self, *masters: int) -> None:
+        self.masters = masters
         self.peak_kib: dict[int, int] = {}
 
     def sample(self) -> None:
-        for pid in cpu.children_of(self.master):
+        for pid in (pid for master in self.masters for pid in cpu.children_of(master)):
             kib = cpu.peak_rss_kib(pid)
             if kib is not None:
                 self.peak_kib[pid] = max(kib, self.peak_kib.get(pid, 0))
@@ -28,9 +28,9 @@ class WorkerMemory:
 
 
 @contextmanager
-def watching(master: int) -> Iterator[WorkerMemory]:
+def watching(*masters: int) -> Iterator[WorkerMemory]:
     """Sample the workers' peak memory every INTERVAL until the block ends, and once more at its end."""
-    memory, stop = WorkerMemory(master), threading.Event()
+    memory, stop = WorkerMemory(*masters), threading.Event()
 
     def sampler() -> None:
         while not stop.wait(INTERVAL):

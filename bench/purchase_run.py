@@ -1,33 +1,38 @@
-"""The purchase benchmark's steps, once Django is set up: the queries, the rushes, the purchases, the report."""
+"""The purchase benchmark's steps, once Django is set up: the queries, the servers, the rushes, Stripe hanging, the
+purchases; bench/purchase_report.py prints them."""
 
 import argparse
 import os
-import statistics
+import sys
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
 
-from bench import buyer, cpu, inprocess, memory, server, shop
-from bench.measure import ROOT, WORKERS, postmaster_pid
+from bench import buyer, cpu, inprocess, memory, purchase_report, server, shop
+from bench.measure import ROOT, postmaster_pid
 from bench.server import ServerError
 from stripe_double import StripeDouble
 
 NEVER_SELLS_OUT = 1_000_000  # seats while purchases are measured
-MAX_CPU_MS = 60.0  # server CPU per purchase
-MIN_PURCHASES_PER_SECOND = 30.0
-MAX_WORKER_MIB = 150.0  # each gunicorn worker's peak resident memory
+HANGING_SECONDS = 30.0  # the double's latency while "Stripe hangs": far beyond the site's timeouts (7 s)
+HANG_WAIT_SECONDS = 10.0  # for every hanging reservation to have reached the double
+HANG_PAGE_VISITS = 5  # of each page on each server, while the reservations hang
+WORKER_COMMAND = ["manage.py", "db_worker", "--no-reload", "--queue-name", "*", "--interval", "0.5"]
 
 
 @dataclass(frozen=True)
 class Usage:
-    """CPU milliseconds: gunicorn's workers, the postgres processes serving them, this process (the Stripe
-    double, mostly), and every core of the machine (busy, and in all)."""
+    """CPU milliseconds: gunicorn's workers (both servers), the postgres processes serving them, the task worker,
+    this process (the Stripe double, mostly), and every core of the machine (busy, and in all)."""
 
     app: float
     postgres: float
+    worker: float
     here: float
     machine_busy: float
     machine: float
@@ -37,13 +42,22 @@ class Usage:
 
     @property
     def server(self) -> float:
-        return self.app + self.postgres
+        return self.app + self.postgres + self.worker
 
 
-def usage(meter: cpu.ServerMeter) -> Usage:
-    (app, postgres), (busy, total) = meter.parts(), cpu.machine_ticks()
-    ms = cpu.MS_PER_TICK
-    return Usage(app * ms, postgres * ms, time.process_time() * 1000, busy * ms, total * ms)
+@dataclass(frozen=True)
+class Meter:
+    servers: cpu.ServerMeter
+    worker: int  # the task worker's pid
+
+    def __call__(self) -> Usage:
+        (app, postgres), worker, (busy, total) = (
+            self.servers.parts(),
+            cpu.process_ticks(self.worker),
+            cpu.machine_ticks(),
+        )
+        ms = cpu.MS_PER_TICK
+        return Usage(app * ms, postgres * ms, worker * ms, time.process_time() * 1000, busy * ms, total * ms)
 
 
 @dataclass(frozen=True)
@@ -51,17 +65,48 @@ class Rush:
     answers: list[buyer.RushAnswer]
     seats: shop.Seats  # according to the database, once every buyer has had an answer
     used: Usage
+    visits: list[buyer.Visit]  # the programme page, read by a visitor meanwhile (and just before and after)
 
     def count(self, outcome: str) -> int:
         return sum(answer.outcome == outcome for answer in self.answers)
 
     @property
+    def began_at(self) -> float:
+        return min(answer.posted_at for answer in self.answers)
+
+    @property
+    def ended_at(self) -> float:
+        return max(answer.done_at for answer in self.answers)
+
+    @property
     def seconds(self) -> float:
-        return max(a.done_at for a in self.answers) - min(a.posted_at for a in self.answers)
+        return self.ended_at - self.began_at
+
+    @property
+    def per_second(self) -> float:
+        return len(self.answers) / self.seconds if self.seconds else 0.0
 
     @property
     def post_seconds(self) -> list[float]:
         return [answer.post_seconds for answer in self.answers if answer.outcome != "error"]
+
+    @property
+    def visits_during(self) -> list[buyer.Visit]:
+        """The programme page visits begun from the first POST to the last answer."""
+        return [visit for visit in self.visits if self.began_at <= visit.began_at <= self.ended_at]
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Stripe hangs: reservations wait on it while other pages are visited."""
+
+    answers: list[buyer.RushAnswer]
+    reached: int  # reservations waiting on the double at once, when the pages were visited
+    visits: dict[str, list[buyer.Visit]]  # path: visits of it (on each server in turn) meanwhile
+    seats: shop.Seats  # afterwards, according to the database
+
+    def count(self, outcome: str) -> int:
+        return sum(answer.outcome == outcome for answer in self.answers)
 
 
 @dataclass(frozen=True)
@@ -111,189 +156,148 @@ class Loop:
         return [error for result in self.results for error in result.errors]
 
 
-def run(args: argparse.Namespace, scratch: Path, double: StripeDouble, port: int) -> int:
+def run(args: argparse.Namespace, scratch: Path, double: StripeDouble, ports: Sequence[int]) -> int:
+    """Every step, printed as it is done, then the targets; 1 if anything went wrong (not a slow figure)."""
     inprocess.prepare_database()
     inprocess.load_demo()
     event = shop.event_on_sale()
     shop.reset(event, capacity=NEVER_SELLS_OUT)
     steps = shop.one_purchase_in_process()
-    print_steps(steps)
+    purchase_report.print_steps(steps)
     postmaster, database = postmaster_pid(), settings.DATABASES["default"]["NAME"]
+    connections.close_all()  # the servers' processes and the buyers fork: leave them no open database connection
 
-    rushes: list[Rush] = []
-    rush_log_path = scratch / "gunicorn-rush.log"
+    env = dict(os.environ)
+    worker_command = [sys.executable, *WORKER_COMMAND]
     with (
-        server.gunicorn(ROOT, dict(os.environ), WORKERS, rush_log_path, port=port) as running,
-        memory.watching(running.pid) as rush_memory,
+        server.background("the task worker", worker_command, ROOT, env, scratch / "worker.log") as worker,
+        server.gunicorn(ROOT, env, args.workers, scratch / "gunicorn-1.log", port=ports[0]) as first,
+        server.gunicorn(ROOT, env, args.workers, scratch / "gunicorn-2.log", port=ports[1]) as second,
+        memory.watching(first.pid, second.pid) as peak,
     ):
-        meter = cpu.ServerMeter(app_server=running.pid, postmaster=postmaster, database=database)
+        meter = Meter(
+            cpu.ServerMeter(app_server=(first.pid, second.pid), postmaster=postmaster, database=database), worker
+        )
+        warm_up(ports, concurrency=args.workers * args.threads)
+
+        rushes: list[Rush] = []
         for number in range(1, args.rushes + 1):
             shop.reset(event, capacity=args.capacity)
-            connections.close_all()  # the buyers fork: leave them no open database connection
-            before = usage(meter)
-            answers = buyer.rush(site_port=running.port, buyers=args.buyers, processes=args.rush_processes)
-            rush = Rush(answers, shop.seats(event), usage(meter) - before)
             connections.close_all()
-            rushes.append(rush)
-            print_rush(number, rush, args.capacity)
+            before = meter()
+            with buyer.visiting(ports, "/programme/") as visits:
+                answers = buyer.rush(site_ports=ports, buyers=args.buyers, processes=args.rush_processes)
+            rushes.append(Rush(answers, shop.seats(event), meter() - before, visits))
+            connections.close_all()
+            purchase_report.print_rush(number, rushes[-1], args)
 
-    shop.reset(event, capacity=NEVER_SELLS_OUT)
-    connections.close_all()
-    purchase_log_path = scratch / "gunicorn-purchase.log"
-    with (
-        server.gunicorn(ROOT, dict(os.environ), WORKERS, purchase_log_path, port=port) as running,
-        memory.watching(running.pid) as purchase_memory,
-    ):
-        meter = cpu.ServerMeter(app_server=running.pid, postmaster=postmaster, database=database)
+        shop.reset(event, capacity=NEVER_SELLS_OUT)
+        hang = hang_on_stripe(ports, double, args.hanging, event)
+        purchase_report.print_hang(hang, args)
+
+        shop.reset(event, capacity=NEVER_SELLS_OUT)
+        connections.close_all()
         try:
-            one = one_buyer(running.port, args.one_buyer_purchases, double, meter)
+            one = one_buyer(ports, args.one_buyer_purchases, double, meter)
         except buyer.PurchaseError as error:
-            raise ServerError(f"a purchase failed: {error}\n{server.log_tail(purchase_log_path)}") from error
-        print_one_buyer(one, steps)
-        loop = buy_in_a_loop(running.port, args, double, meter)
-        print_loop(loop)
+            logs = "\n".join(server.log_tail(scratch / f"gunicorn-{n}.log") for n in (1, 2))
+            raise ServerError(f"a purchase failed: {error}\n{logs}") from error
+        purchase_report.print_one_buyer(one, steps)
+        loop = buy_in_a_loop(ports, args, double, meter)
+        purchase_report.print_loop(loop)
     paid = shop.paid_orders(event)
     connections.close_all()
-    print_memory(rush_memory, purchase_memory)
+    purchase_report.print_memory(peak)
 
-    checks = targets(rushes, args.capacity, one, loop, [rush_memory, purchase_memory])
+    checks = purchase_report.targets(rushes, hang, one, loop, peak, args)
     print("\nTargets:")
     for description, passed in checks:
         print(f"  {'PASS' if passed else 'FAIL'}  {description}")
 
-    rush_errors = sum(rush.count("error") for rush in rushes)
-    loop_errors = len(loop.errors) + loop.webhooks_refused
+    problems = purchase_report.problems(rushes, hang, one, loop, args)
     # every purchase a buyer completed saw its booking page say "paid"; the database must agree
-    completed = 1 + one.purchases + sum(result.completed for result in loop.results)  # 1: the warm-up purchase
+    completed = one.purchases + sum(result.completed for result in loop.results)
     if paid != completed:
-        print(f"\nThe database has {paid} paid orders, but the buyers completed {completed} purchases.")
-    for name, log_path, errors in (("rush", rush_log_path, rush_errors), ("purchase", purchase_log_path, loop_errors)):
-        if errors:
-            print(f"\nThe end of gunicorn's log ({name}):\n{server.log_tail(log_path)}")
-    errors = rush_errors + loop_errors + one.webhooks_refused + abs(paid - completed)
-    if errors:
-        print(f"\n{errors} error(s): the figures above are not to be trusted.")
-    return 1 if errors else 0
+        problems.append(f"The database has {paid} paid orders, but the buyers completed {completed} purchases.")
+    if problems:
+        print("\nWhat went wrong (the figures above are not to be trusted):")
+        print("\n".join(f"  {problem}" for problem in problems))
+        for n in (1, 2):
+            print(f"\nThe end of gunicorn {n}'s log:\n{server.log_tail(scratch / f'gunicorn-{n}.log')}")
+        print(f"\nThe end of the task worker's log:\n{server.log_tail(scratch / 'worker.log')}")
+    return 1 if problems else 0
 
 
-def one_buyer(port: int, purchases: int, double: StripeDouble, meter: cpu.ServerMeter) -> OneBuyer:
-    """One buyer buys `purchases` times in a row, in this process (where the double also runs)."""
-    buyer.purchase(buyer.Browser(port), 0)  # warm up: the first requests of each worker import and connect
+def warm_up(ports: Sequence[int], *, concurrency: int) -> None:
+    """As a server that has been up a while: each thread has served a page (and holds its database connection),
+    the programme is in the page cache, and a whole purchase works on each server (else PurchaseError)."""
+    with ThreadPoolExecutor(concurrency) as pool:
+        for port in ports:
+            for _ in range(2):
+                list(pool.map(lambda _, port=port: buyer.visit(port, "/tickets/"), range(concurrency)))
+            buyer.visit(port, "/programme/")
+    for number, port in enumerate(ports):
+        browser = buyer.Browser(port, other_site_ports=[other for other in ports if other != port])
+        try:
+            buyer.purchase(browser, number)
+        except buyer.PurchaseError as error:
+            raise ServerError(f"the warm-up purchase on 127.0.0.1:{port} failed: {error}") from error
+        finally:
+            browser.close()
+
+
+def hang_on_stripe(ports: Sequence[int], double: StripeDouble, count: int, event) -> Hang:
+    """`count` buyers reserve (shared out among the servers) while the double takes HANGING_SECONDS to answer;
+    once they all wait on it, /healthz and the programme page are visited on each server. Then every buyer must
+    be told to try again, and no seat stay held."""
+    latency, double.latency_seconds = double.latency_seconds, HANGING_SECONDS
+    try:
+        with ThreadPoolExecutor(count) as pool:
+            waiting = [pool.submit(buyer.reserve, ports[n % len(ports)], n) for n in range(count)]
+            deadline = time.monotonic() + HANG_WAIT_SECONDS
+            while double.waiting_requests < count and time.monotonic() < deadline:
+                time.sleep(0.02)
+            reached = double.waiting_requests
+            visits: dict[str, list[buyer.Visit]] = {"/healthz": [], "/programme/": []}
+            for _ in range(HANG_PAGE_VISITS):
+                for port in ports:
+                    for path, seen in visits.items():
+                        seen.append(buyer.visit(port, path))
+            reached = min(reached, double.waiting_requests)  # still waiting after the visits
+            answers = [reservation.result() for reservation in waiting]
+    finally:
+        double.latency_seconds = latency
+    return Hang(answers, reached, visits, shop.seats(event))
+
+
+def one_buyer(ports: Sequence[int], purchases: int, double: StripeDouble, meter: Meter) -> OneBuyer:
+    """One buyer buys `purchases` times in a row (on each server in turn), in this process (where the double
+    also runs)."""
     deliveries, site_requests, seconds = len(double.deliveries), 0, []
-    before = usage(meter)
+    before = meter()
     for number in range(1, purchases + 1):
-        browser = buyer.Browser(port)
+        site = buyer.rotated(ports, number)
+        browser = buyer.Browser(site[0], other_site_ports=site[1:])
         began = time.perf_counter()
         buyer.purchase(browser, number)
         seconds.append(time.perf_counter() - began)
         browser.close()
         site_requests += browser.site_requests
-    used = usage(meter) - before
+    used = meter() - before
     webhooks = double.deliveries[deliveries:]
     refused = sum(status != 200 for _, status in webhooks)
     return OneBuyer(purchases, site_requests + len(webhooks), len(webhooks), refused, seconds, used)
 
 
-def buy_in_a_loop(port: int, args: argparse.Namespace, double: StripeDouble, meter: cpu.ServerMeter) -> Loop:
+def buy_in_a_loop(ports: Sequence[int], args: argparse.Namespace, double: StripeDouble, meter: Meter) -> Loop:
     deliveries = len(double.deliveries)
     start_at, results, used = buyer.loop(
-        site_port=port,
+        site_ports=ports,
         buyers=args.loop_buyers,
         warmup=args.warmup,
         seconds=args.seconds,
         max_purchases=args.max_purchases,
-        meter=lambda: usage(meter),
+        meter=meter,
     )
     refused = sum(status != 200 for _, status in double.deliveries[deliveries:])
     return Loop(results, start_at, used, refused)
-
-
-def percentile_ms(seconds: list[float], percentile: int) -> float:
-    if len(seconds) < 2:
-        return seconds[0] * 1000 if seconds else 0.0
-    return statistics.quantiles(seconds, n=100, method="inclusive")[percentile - 1] * 1000
-
-
-def print_steps(steps: list[shop.Step]) -> None:
-    print("== One purchase, in process (Django test client, CaptureQueriesContext) ==")
-    print("  SQL (of which BEGIN, COMMIT, SAVEPOINT...)")
-    for step in steps:
-        print(f"  {step.queries:>3} ({step.transaction_control:>2})  HTTP {step.status}  {step.request}")
-    queries, control = sum(step.queries for step in steps), sum(step.transaction_control for step in steps)
-    print(f"  {queries:>3} ({control:>2})  in all, {len(steps)} requests to the site")
-
-
-def print_rush(number: int, rush: Rush, capacity: int) -> None:
-    if number == 1:
-        print(f"\n== The rush: {len(rush.answers)} buyers, {capacity} seats, gunicorn {WORKERS} workers ==")
-        print(f"{'':<7} {'res/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'held':>5} {'refused':>8} {'errors':>7} "
-              f"{'seats held (db)':>16} {'server CPU ms/buyer':>20}")  # fmt: skip
-    post, buyers = rush.post_seconds, len(rush.answers)
-    print(
-        f"{f'Rush {number}':<7} {buyers / rush.seconds:>6.0f} {percentile_ms(post, 50):>7.0f} "
-        f"{percentile_ms(post, 99):>7.0f} {rush.count('held'):>5} {rush.count('sold out'):>8} "
-        f"{rush.count('error'):>7} {rush.seats.taken:>16} {rush.used.server / buyers:>20.1f}"
-    )
-    for answer in [answer for answer in rush.answers if answer.outcome == "error"][:3]:
-        print(f"    error: {answer.detail}")
-
-
-def print_one_buyer(one: OneBuyer, steps: list[shop.Step]) -> None:
-    queries, control = sum(step.queries for step in steps), sum(step.transaction_control for step in steps)
-    print(f"\n== One buyer's whole purchase under gunicorn, {one.purchases} in a row ==")
-    print(f"  HTTP requests to the site: {one.site_requests / one.purchases:.0f} per purchase, "
-          f"{one.webhooks / one.purchases:.0f} of them Stripe's webhook")  # fmt: skip
-    print(f"  SQL queries:               {queries} per purchase, {control} of them BEGIN, COMMIT... (in process)")
-    print(f"  wall time:                 p50 {percentile_ms(one.seconds, 50):.0f} ms per purchase")
-    print(f"  server CPU:                {one.used.server / one.purchases:.1f} ms per purchase (gunicorn "
-          f"{one.used.app / one.purchases:.1f}, postgres {one.used.postgres / one.purchases:.1f})")  # fmt: skip
-    if one.webhooks_refused:
-        print(f"  webhooks not answered 200: {one.webhooks_refused}")
-
-
-def print_loop(loop: Loop) -> None:
-    used, buyers = loop.used, len(loop.results)
-    others = used.machine_busy - used.server - used.here - loop.buyers_ms_per_purchase * loop.purchases
-    print(f"\n== {buyers} buyers buying in a loop for {loop.seconds:.1f} s ==")
-    print(f"  purchases/s:       {loop.per_second:.1f} ({loop.purchases} purchases)")
-    p50, p99 = percentile_ms(loop.latencies, 50), percentile_ms(loop.latencies, 99)
-    print(f"  purchase p50, p99: {p50:.0f} ms, {p99:.0f} ms")
-    print(f"  server CPU:        {loop.per_purchase(used.server):.1f} ms per purchase (gunicorn "
-          f"{loop.per_purchase(used.app):.1f}, postgres {loop.per_purchase(used.postgres):.1f})")  # fmt: skip
-    print(f"  errors:            {len(loop.errors)}; webhooks not answered 200: {loop.webhooks_refused}")
-    for error in loop.errors[:3]:
-        print(f"    error: {error}")
-    ours = loop.per_purchase(used.server + used.here) + loop.buyers_ms_per_purchase
-    print(f"  the machine:       {os.cpu_count()} cores {used.machine_busy / used.machine:.0%} busy; per purchase, "
-          f"the buyers used {loop.buyers_ms_per_purchase:.1f} ms CPU, this process (the Stripe double) "
-          f"{loop.per_purchase(used.here):.1f} ms, other processes {loop.per_purchase(others):.1f} ms")  # fmt: skip
-    print(f"  at {ours:.1f} ms of CPU per purchase in all (server, buyers, double), {os.cpu_count()} idle cores "
-          f"could do at most {os.cpu_count() * 1000 / ours:.0f} purchases/s (an estimate)")  # fmt: skip
-
-
-def print_memory(*phases: memory.WorkerMemory) -> None:
-    print("\n== Peak resident memory (VmHWM) of each gunicorn worker ==")
-    for name, phase in zip(["rushes", "purchases"], phases, strict=True):
-        workers = ", ".join(f"{kib / 1024:.0f} MB" for kib in phase.peak_kib.values())
-        print(f"  {name:<10} {workers}")
-
-
-def targets(
-    rushes: list[Rush], capacity: int, one: OneBuyer, loop: Loop, phases: list[memory.WorkerMemory]
-) -> list[tuple[str, bool]]:
-    errors = sum(rush.count("error") for rush in rushes)
-    sold = ", ".join(str(rush.seats.taken) for rush in rushes)
-    exact = all(rush.seats.taken == rush.count("held") == capacity for rush in rushes)
-    one_ms, loop_ms = one.used.server / one.purchases, loop.per_purchase(loop.used.server)
-    peak = max(phase.peak_mib for phase in phases)
-    return [
-        (f"Every rush: {errors} errors, seats held {sold} (no errors; exactly {capacity} each)",
-         errors == 0 and exact),
-        (f"One buyer: {one_ms:.1f} ms server CPU per purchase (at most {MAX_CPU_MS:g})", one_ms <= MAX_CPU_MS),
-        (f"{len(loop.results)} buyers: {loop_ms:.1f} ms server CPU per purchase (at most {MAX_CPU_MS:g})",
-         loop_ms <= MAX_CPU_MS),
-        (f"{len(loop.results)} buyers: {loop.per_second:.1f} purchases/s, {len(loop.errors)} errors "
-         f"(at least {MIN_PURCHASES_PER_SECOND:g}, no errors)",
-         loop.per_second >= MIN_PURCHASES_PER_SECOND and not loop.errors),
-        (f"Worker memory: at most {peak:.0f} MB each (under {MAX_WORKER_MIB:g})", peak < MAX_WORKER_MIB),
-    ]  # fmt: skip

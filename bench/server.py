@@ -1,4 +1,5 @@
-"""Start gunicorn with the project's gunicorn.conf.py on a free loopback port, and always stop it."""
+"""Start gunicorn with the project's gunicorn.conf.py on a free loopback port, or another server process (the
+task worker), and always stop it."""
 
 import contextlib
 import os
@@ -47,6 +48,22 @@ def gunicorn(
     try:
         _wait_until_healthy(process, port, log_path)
         yield Server(port=port, pid=process.pid)
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def background(name: str, command: list[str], root: Path, env: dict[str, str], log_path: Path) -> Iterator[int]:
+    """Run a command (e.g. the task worker) in its own process group until the block ends; yields its pid.
+
+    Raises ServerError if it has already exited when the block ends (it was meant to run throughout).
+    """
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        yield process.pid
+        if process.poll() is not None:
+            raise ServerError(f"{name} exited with status {process.returncode}:\n{log_tail(log_path)}")
     finally:
         _stop(process)
 

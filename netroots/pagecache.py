@@ -13,9 +13,20 @@ that moment hasn't come. Each process also keeps the pages it served (LocalPages
 only the tokens from the shared cache, not the page: one small cache read, and no SQL. A process that
 hasn't got the current page reads it from the shared cache (a second read), or renders it.
 
-The rare client that doesn't accept gzip gets the page decompressed. If the shared cache can't be
-reached, pages are rendered as if nothing were cached. With DEBUG on nothing is cached, so template
-edits show at once.
+The rare client that doesn't accept gzip gets the page decompressed. With DEBUG on nothing is cached,
+so template edits show at once.
+
+When the shared cache fails (Redis refuses, or doesn't answer within the timeouts in settings.CACHES), the
+request that finds out renders its page uncached and this process stops using the shared cache (Outage):
+every page is rendered as if nothing were cached, and the copies this process keeps are not served either,
+since nothing can say they are still current. Writes commit as usual; their bumps are owed. A background
+thread tries the shared cache every RETRY_SECONDS, pays the owed bumps, and only then lets requests use it
+again. So no page from before a write is served once Redis is back: if Redis restarted empty, every token
+is missing, hence new; if it was only unreachable, the owed bump replaces the token that the older pages
+were stored under. Another process, which never saw the outage, could serve such a page only between
+Redis answering again and the owing process's next try (RETRY_SECONDS, plus a timeout); and if the owing
+process ends first (a management command), PAGE_TTL still bounds it. A hung Redis costs each process one
+timeout, not one per request.
 """
 
 import gzip
@@ -31,7 +42,9 @@ from functools import partial, wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
@@ -41,6 +54,7 @@ PROGRAMME = "programme"  # what every public page shows: the events and speakers
 SALES = "sales"  # tickets left: the home page
 PAGE_TTL = 60  # seconds: bounds how long a page outlives a change no signal reports
 LOCAL_BYTES = 32 * 2**20  # gzipped pages each process keeps; 2,400 sessions' site is about 15 MB
+RETRY_SECONDS = 1.0  # while the shared cache fails, this process tries it again this often, in the background
 
 # A stored page: (tokens, content type, gzipped body, time.time() when it stops being true).
 Page = tuple[str, str, bytes, float]
@@ -50,18 +64,109 @@ def version_key(version: str) -> str:
     return f"pagecache:version:{version}"
 
 
-def bump(version: str) -> None:
-    """Give `version` a new token: every page stored under the old one is stale from now on."""
+def _new_token(version: str) -> None:
     cache.set(version_key(version), secrets.token_hex(8), None)
+
+
+class Outage:
+    """Whether this process is leaving the shared cache alone because it failed, and the bumps it owes meanwhile.
+
+    One instance per process (`outage`), shared by its threads. A failure starts a background thread (a daemon
+    threading.Timer) that tries the shared cache every RETRY_SECONDS; when it answers, the thread pays the owed
+    bumps and then ends the outage.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owed: set[str] = set()  # versions whose new token the shared cache hasn't got
+        self._probe: threading.Timer | None = None  # set exactly while the outage lasts
+        self._generation = 0  # a new one on reset(): a probe from before it changes nothing
+
+    @property
+    def on(self) -> bool:
+        """True while requests must leave the shared cache alone (and render pages uncached)."""
+        return self._probe is not None
+
+    def begin(self, *, owed: str | None = None) -> None:
+        """The shared cache failed (or is known down and `owed` couldn't be bumped): start or extend the outage."""
+        with self._lock:
+            if owed is not None:
+                self._owed.add(owed)
+            if self._probe is None:
+                self._schedule()
+
+    def reset(self) -> None:
+        """Forget the outage and what is owed (another cache was configured: what was owed was owed to the old one)."""
+        with self._lock:
+            if self._probe is not None:
+                self._probe.cancel()
+            self._owed.clear()
+            self._probe = None
+            self._generation += 1
+
+    def _schedule(self) -> None:  # with the lock held
+        self._probe = threading.Timer(RETRY_SECONDS, self._try_cache, args=(self._generation,))
+        self._probe.daemon = True  # a process may exit owing: PAGE_TTL bounds what that costs
+        self._probe.start()
+
+    def _try_cache(self, generation: int) -> None:
+        """In the probe's thread: pay the owed bumps (or just read, if none) and end the outage; else try later."""
+        with self._lock:
+            owed, self._owed = self._owed, set()  # bumps owed from now on are the next round's
+        try:
+            for version in sorted(owed):
+                _new_token(version)
+            if not owed:
+                cache.get(version_key(PROGRAMME))
+        except Exception:
+            logger.debug("Shared cache still unavailable", exc_info=True)
+            with self._lock:
+                if generation == self._generation:
+                    self._owed |= owed
+                    self._schedule()
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            if self._owed:  # a write came while paying: its bump was owed after the pay started
+                self._schedule()
+                return
+            self._probe = None
+        logger.info("Shared cache available again; page cache on (%d owed version bumps made)", len(owed))
+
+
+outage = Outage()
+
+
+@receiver(setting_changed)
+def _caches_changed(*, setting: str, **kwargs) -> None:
+    """override_settings(CACHES=...) in tests: an outage of the old cache says nothing about the new one."""
+    if setting == "CACHES":
+        outage.reset()
+
+
+def bump(version: str) -> None:
+    """Give `version` a new token: every page stored under the old one is stale from now on.
+
+    Never raises: if the shared cache fails, or is known to be down (outage.on), the bump is owed and made by the
+    outage's probe before this process uses the shared cache again. Costs at most one cache timeout.
+    """
+    if not outage.on:
+        try:
+            _new_token(version)
+            return
+        except Exception:
+            logger.exception("Page cache unavailable; version %r will be bumped once it answers", version)
+    outage.begin(owed=version)
 
 
 def bump_on_commit(version: str, *, using: str | None = None) -> None:
     """Bump `version` once the current transaction commits (at once outside one).
 
     Not before: a page rendered in between would read the old rows and be stored under the new token.
-    robust: the change is committed whatever the cache says; if it is down, PAGE_TTL bounds staleness.
+    The change is committed whatever the cache says: bump() never raises, and owes what it can't make.
     """
-    transaction.on_commit(partial(bump, version), using=using, robust=True)
+    transaction.on_commit(partial(bump, version), using=using)
 
 
 def current_tokens(keys: list[str]) -> str:
@@ -131,8 +236,11 @@ def cached_page(
     version_keys = [version_key(version) for version in versions]
 
     def serve_hit(request: HttpRequest) -> HttpResponse | None:
-        """The page from the cache if it is current, else None (the tokens read are kept on the request)."""
-        if settings.DEBUG or request.method not in ("GET", "HEAD") or "messages" in request.COOKIES:
+        """The page from the cache if it is current, else None, leaving on the request what the view's wrapper
+        needs: the key and tokens to store the page under, or None not to store it (not cacheable, cache down).
+        Asks the shared cache nothing during an outage, and starts one if the cache fails."""
+        request._page_cache_miss = None
+        if settings.DEBUG or request.method not in ("GET", "HEAD") or "messages" in request.COOKIES or outage.on:
             return None
         params = "&".join(f"{name}={request.GET.get(name, '')[:64]}" for name in vary_on_params)
         key = "page:" + hashlib.sha256(f"{request.path}|{params}".encode()).hexdigest()
@@ -145,6 +253,7 @@ def cached_page(
                     local_pages.put(key, page)
         except Exception:  # the cache is down: serve the page uncached rather than fail
             logger.exception("Page cache unavailable; rendering %s uncached", request.path)
+            outage.begin()
             return None
         if _is_current(page, tokens):
             return _page_response(request, page[1], page[2])
@@ -154,11 +263,11 @@ def cached_page(
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if (miss := getattr(request, "_page_cache_miss", None)) is None:
-                if (response := serve_hit(request)) is not None:
-                    return response
-                if (miss := getattr(request, "_page_cache_miss", None)) is None:
-                    return view(request, *args, **kwargs)  # not cacheable, or the cache is down
+            # Asked once per request: PageCacheHitMiddleware has normally asked already.
+            if not hasattr(request, "_page_cache_miss") and (response := serve_hit(request)) is not None:
+                return response
+            if (miss := request._page_cache_miss) is None:
+                return view(request, *args, **kwargs)  # not cacheable, or the cache is down
             key, tokens = miss
             expires_at = time.time() + PAGE_TTL
             if fresh_until and (changes_at := fresh_until(request)):
@@ -174,6 +283,7 @@ def cached_page(
                 cache.set(key, page, PAGE_TTL)
             except Exception:
                 logger.exception("Page cache unavailable; %s not stored", request.path)
+                outage.begin()
             return _page_response(request, content_type, gzipped, body)
 
         wrapper.serve_hit = serve_hit  # for PageCacheHitMiddleware

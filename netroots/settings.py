@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap's own files, served by WhiteNoise
     "csp",
     "axes",  # django-axes: admin login throttle (AXES_* below)
+    "django_tasks",  # background work through Django's task API (the django-tasks backport; TASKS below)
+    # django_tasks_db, its database backend (tasks are rows, run by `manage.py db_worker`), named for organisers
+    "tickets.apps.BackgroundTasksConfig",
     "netroots",
     "events",
     "speakers",
@@ -116,13 +119,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+SESSION_ENGINE = "netroots.sessions"  # Django's database sessions, not written twice in a request (see there)
 
+# "default" is shared by every server (REDIS_URL; this process's memory without it): the page cache and the rate
+# limits. "local" is always this process's memory: the rate limits count there while "default" fails.
 if os.environ.get("REDIS_URL"):
     # django-redis (with hiredis), not Django's own RedisCache, which builds a new client object for every call:
-    # about 0.1 ms of each page cache hit. No IGNORE_EXCEPTIONS: /healthz must see the cache down.
-    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    # about 0.1 ms of each page cache hit. No IGNORE_EXCEPTIONS: /healthz must see the cache down, and the page cache
+    # and the rate limits each decide what to do without it (netroots.pagecache, tickets.ratelimit).
+    # Timeouts, in seconds (each call is one attempt: redis-py retries nothing here). Redis answers in well under a
+    # millisecond; one that is hung or unreachable costs a call half a second at most, not redis-py's default 5 s
+    # (a refused connection fails at once), and the page cache then leaves it alone until it answers again.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"}}
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
+
+# Background work (tickets/tasks.py): emails, refunds, releasing holds. Tasks are rows in the database,
+# enqueued after the transaction that asks for them commits, and run by workers (`manage.py db_worker`, any
+# number, on any machine); periodic ones are enqueued by `manage.py run_scheduler` (README, "Production").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A task still "running" this long after it started belongs to a worker that died: it is run again (tasks are
+# idempotent). Longer than any task takes: Stripe and the mail server each answer or time out within seconds.
+TASK_STALLED_AFTER_SECONDS = int(os.environ.get("TASK_STALLED_AFTER_SECONDS", "600"))
+TASK_RESULTS_KEPT_DAYS = int(os.environ.get("TASK_RESULTS_KEPT_DAYS", "14"))  # then pruned (they hold addresses)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -151,6 +177,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))  # the file backend's folder
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -175,6 +202,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # so that no one client can hold the event; 0 (or empty) turns a limit off.
 MAX_UNPAID_BOOKINGS_PER_CLIENT = int(os.environ.get("MAX_UNPAID_BOOKINGS_PER_CLIENT", "2") or 0)
 MAX_UNPAID_BOOKINGS_PER_EMAIL = int(os.environ.get("MAX_UNPAID_BOOKINGS_PER_EMAIL", "2") or 0)
+# A new order holds its seats this long (seconds) until its Stripe Checkout Session is recorded; then for the
+# event's hold time. A buyer whose request failed in between (they saw an error) holds nothing for long.
+PROVISIONAL_HOLD_SECONDS = int(os.environ.get("PROVISIONAL_HOLD_SECONDS", "120"))
 
 # Admin login throttle (django-axes, attempts kept in the database): after ADMIN_LOGIN_FAILURE_LIMIT wrong
 # passwords for one username from one client address, that pair is locked out for ADMIN_LOGIN_LOCKOUT_MINUTES,
@@ -224,5 +254,6 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},  # not twice via root
         "stripe": {"level": "WARNING"},  # it logs every request at INFO
+        "apscheduler": {"level": "WARNING"},  # run_scheduler: it logs every tick at INFO; we log what it enqueues
     },
 }

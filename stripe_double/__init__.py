@@ -10,7 +10,7 @@ and the Docker image leaves it out, with tests/ and bench/ (.dockerignore).
 
     from stripe_double import StripeDouble          # in tests (the `stripe_double` fixture) and benchmarks
     python -m stripe_double --port 8425 --webhook-url http://127.0.0.1:8000/stripe/webhook/ \\
-        --webhook-secret whsec_...                  # standalone, as `dev.py run` starts it for the demo
+        --webhook-secret whsec_... [--latency 0.4]  # standalone, as `dev.py run` starts it for the demo
 
 What it answers, what it refuses, and the fields it promises (checked against the `stripe` library's own
 annotations by tests/stripe_double/test_contract.py): stripe_double/server.py.

@@ -26,6 +26,13 @@ def main(argv: list[str] | None = None) -> None:
         help="signs the webhooks; the site's STRIPE_WEBHOOK_SECRET must match "
         "(default: $STRIPE_WEBHOOK_SECRET, else whsec_test_double)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="answer every API call (/v1) this many seconds late, as a slow Stripe does; e.g. 0.4 (default: 0)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request and webhook")
     args = parser.parse_args(argv)
 
@@ -35,10 +42,14 @@ def main(argv: list[str] | None = None) -> None:
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
         verbose=args.verbose,
+        latency_seconds=args.latency,
     ).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    print(f"Stripe test double on {double.base_url}; webhooks to {double.webhook_url or 'nowhere'}", flush=True)
+    latency = f"; API answers {args.latency:g} s late" if args.latency else ""
+    print(
+        f"Stripe test double on {double.base_url}; webhooks to {double.webhook_url or 'nowhere'}{latency}", flush=True
+    )
     try:
         stopped.wait()
     except KeyboardInterrupt:

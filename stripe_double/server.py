@@ -13,7 +13,8 @@ at this server over real HTTP instead of mocking functions::
 
 Or standalone, for the demo: ``python -m stripe_double --webhook-url http://127.0.0.1:8000/stripe/webhook/``.
 
-It binds 127.0.0.1 on an ephemeral port by default, keeps its state in memory (thread-safe), needs
+It binds 127.0.0.1 on an ephemeral port by default, serves each connection in a thread of its own (so slow answers
+overlap, as Stripe's do), keeps its state in memory (thread-safe), needs
 ``Authorization: Bearer sk_test_...`` on ``/v1`` (a live key is always refused), honours ``Idempotency-Key``
 on every ``/v1`` POST, answers errors in Stripe's shape (so the library raises ``InvalidRequestError``,
 ``AuthenticationError``, ``IdempotencyError``), stamps events with the library's pinned ``stripe.api_version``
@@ -45,6 +46,13 @@ For tests and benchmarks, in Python:
                                                     as when a call to Stripe times out after Stripe acted on it
     signed_payload(event, timestamp=, secret=)      the body and headers Stripe would POST for an event
     deliveries, webhook_url, webhook_secret, clock_offset_seconds
+    latency_seconds                                 every /v1 request is answered this much later (seconds, float;
+                                                    default 0): StripeDouble(latency_seconds=0.4) is a realistic
+                                                    Stripe, and setting it to 30 while running makes Stripe hang
+                                                    for any client that gives up sooner. Read as each request
+                                                    arrives; the wait holds no lock, so requests wait side by side,
+                                                    and then the request is acted on even if the client has left.
+    waiting_requests                                how many /v1 requests are waiting out the latency right now
 
 Time: the double's clock is ``time.time() + clock_offset_seconds``. An open session whose ``expires_at`` has
 passed expires (with its ``checkout.session.expired`` event) when next touched, and a sweeper thread checks
@@ -308,12 +316,14 @@ class StripeDouble:
         webhook_url: str | None = None,
         webhook_secret: str = "whsec_test_double",  # noqa: S107 - a test double's well-known secret
         verbose: bool = False,
+        latency_seconds: float = 0.0,
     ):
         self.host = host
         self.port = port
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.verbose = verbose
+        self.latency_seconds = latency_seconds  # before each /v1 answer; change it at any time
         self.clock_offset_seconds = 0
         self.deliveries: list[tuple[str, int]] = []
         self.base_url = ""
@@ -325,7 +335,8 @@ class StripeDouble:
         self._events: list[dict] = []
         self._idempotency: dict[str, tuple[tuple, int, bytes]] = {}
         self._lost_responses: dict[str, int] = {}  # path -> how many more answers to lose (lose_responses)
-        self._server: ThreadingHTTPServer | None = None
+        self._waiting = 0  # /v1 requests waiting out latency_seconds now
+        self._server: _Server | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
@@ -333,8 +344,7 @@ class StripeDouble:
     # --- life cycle ---
 
     def start(self) -> StripeDouble:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
+        server = _Server((self.host, self.port), _Handler)
         server.double = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]
@@ -382,6 +392,26 @@ class StripeDouble:
         """The next `times` /v1 requests to `path` are acted on, then closed unanswered (a timeout, to the client)."""
         with self._lock:
             self._lost_responses[path] = times
+
+    @property
+    def waiting_requests(self) -> int:
+        """How many /v1 requests are waiting out ``latency_seconds`` right now (not yet acted on)."""
+        with self._lock:
+            return self._waiting
+
+    def _wait_latency(self) -> bool:
+        """Wait ``latency_seconds`` (as set now) before answering a /v1 request; False if the double stopped
+        meanwhile (the request is then dropped unanswered)."""
+        latency = self.latency_seconds
+        if latency <= 0:
+            return True
+        with self._lock:
+            self._waiting += 1
+        try:
+            return not self._stopping.wait(latency)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _lose_response(self, path: str) -> bool:
         with self._lock:
@@ -866,6 +896,11 @@ def _pay_page(double: StripeDouble, record: _Session) -> tuple[int, bytes]:
     return 200, _html_page(f"Test payment: {total}", body)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a request still waiting out its latency never holds up stop()
+    request_queue_size = 1024  # the listen backlog (socketserver's default is 5): a rush of buyers connects at once
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "StripeDouble/1"
     protocol_version = "HTTP/1.1"
@@ -911,11 +946,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, StripeDoubleError(f"Unrecognized request URL ({method}: {path}).", status=404).body())
         except StripeDoubleError as error:
             self._json(error.status, error.body())
+        except ConnectionError:
+            self.close_connection = True  # the client gave up waiting (a timeout, on its side): nobody to answer
         except Exception as exc:
             traceback.print_exc()
             self._json(500, {"error": {"type": "api_error", "message": f"Stripe test double bug: {exc!r}"}})
 
     def _v1(self, method: str, path: str, query: str, body: bytes) -> None:
+        if not self.double._wait_latency():
+            self.close_connection = True
+            return
         auth = self.headers.get("Authorization", "")
         key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
         if not key.startswith("sk_test_"):

@@ -29,3 +29,5 @@ SITE_URL = "http://testserver"
 # The admin login throttle (django-axes) needs a request to count a login; the test client's login() has none.
 # tests/netroots/test_admin_login.py turns it on for the tests that check it.
 AXES_ENABLED = False
+# Tasks are rows, as in production, run at once by the worker's own code (tests/task_backend.py).
+TASKS = {"default": {"BACKEND": "tests.task_backend.RunNowDatabaseBackend"}}

@@ -283,7 +283,8 @@ class RefundQuerySet(models.QuerySet["Refund"]):
         return self.filter(status__in=MONEY_BACK)
 
     def unanswered(self) -> "RefundQuerySet":
-        """Refunds we asked Stripe for without learning the outcome (it timed out): asked again with the same key."""
+        """Refunds requested whose outcome Stripe has not told us yet (being asked, or it timed out): asked again
+        with the same key (tickets.services.process_refund)."""
         return self.filter(status=RefundStatus.REQUESTED)
 
 
@@ -303,6 +304,9 @@ class Refund(models.Model):
     )
     stripe_refund_id = models.CharField(max_length=255, blank=True, default="")
     idempotency_key = models.CharField(max_length=100, blank=True, default="")  # ours; blank when made elsewhere
+    # How often Stripe was asked (tickets.services.process_refund, a task) and what went wrong last, for organisers.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,7 +22,14 @@ logger = logging.getLogger(__name__)
 
 MIN_SESSION_LIFETIME = timedelta(minutes=32)  # Stripe's floor for a Checkout Session is 30; two more for clock skew
 REFUND_FAILED = ("failed", "canceled")  # pending and requires_action are on their way
-STRIPE_TIMEOUT_SECONDS = (3.05, 10)  # connect, read
+# How long a call to Stripe may wait. Most calls are made inside buyers' requests (a reservation holds a gunicorn
+# thread while it waits), so a slow or hanging Stripe costs a buyer at most connect + read, 7 s, and then the
+# "try again" message: no network retry there, each would add up to 7 s more. Refunds are never made in a
+# buyer's request (tasks, the admin), and a lost answer must be asked again: the library retries once.
+STRIPE_CONNECT_TIMEOUT_SECONDS = 2.0  # to open the connection
+STRIPE_READ_TIMEOUT_SECONDS = 5.0  # between bytes of the answer; Stripe answers in well under a second
+STRIPE_RETRIES = 0  # the stripe library's network retries of a failed call, for every call but refunds
+STRIPE_REFUND_RETRIES = 1  # for refunds.create, with the same idempotency key
 REFUND_RECHECK_PAUSE_SECONDS = 2.0  # before asking again about a refund whose answer was lost
 REFUND_KEY_METADATA = "netroots_refund_key"  # our idempotency key, in the refund's metadata: how we know it again
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -72,9 +79,12 @@ class InvalidWebhook(Exception):
 @cache
 def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
     base = {"api": api_base} if api_base else {}
-    # Stripe's own default waits 80 s per try; a buyer's request must end well inside gunicorn's 30 s.
-    http_client = stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS)
-    return stripe.StripeClient(secret_key, base_addresses=base, max_network_retries=1, http_client=http_client)
+    # Stripe's own default waits 80 s per try; a buyer's request must end within seconds (see the timeouts above).
+    # RequestsClient keeps one requests.Session per thread: safe under gunicorn's threads, connections reused.
+    http_client = stripe.RequestsClient(timeout=(STRIPE_CONNECT_TIMEOUT_SECONDS, STRIPE_READ_TIMEOUT_SECONDS))
+    return stripe.StripeClient(
+        secret_key, base_addresses=base, max_network_retries=STRIPE_RETRIES, http_client=http_client
+    )
 
 
 def client() -> stripe.StripeClient:
@@ -112,7 +122,8 @@ def create_checkout_session(order, *, success_url: str, cancel_url: str) -> Chec
     Stripe refuses an expiry under 30 minutes ahead: services.hold_ends_at leaves two minutes more, for
     the moments between the reservation and this call, and for clock skew.
     Retrying for the same order gets the same session (idempotency key per order). Returns the session;
-    raises PaymentError (a message safe to show the buyer) if Stripe can't be reached or refuses.
+    raises PaymentError (a message safe to show the buyer) if Stripe can't be reached, refuses, or hasn't
+    answered within STRIPE_CONNECT_TIMEOUT_SECONDS + STRIPE_READ_TIMEOUT_SECONDS (one try: see STRIPE_RETRIES).
     """
     params = {
         "mode": "payment",
@@ -191,8 +202,8 @@ def refund_payment(*, payment_intent_id: str, amount_pence: int | None, idempote
 
     The key goes with the request and into the refund's metadata (REFUND_KEY_METADATA), so a refund.* webhook
     can be matched to our request. Retrying with the same key gets the same refund, never a second one: so
-    when Stripe's answer is lost (a timeout, a dropped connection; the library has already retried once),
-    this waits REFUND_RECHECK_PAUSE_SECONDS and asks again, to learn what really happened.
+    when Stripe's answer is lost (a timeout, a dropped connection; the library has already retried,
+    STRIPE_REFUND_RETRIES), this waits REFUND_RECHECK_PAUSE_SECONDS and asks again, to learn what really happened.
     Raises RefundUnconfirmed if Stripe still doesn't answer (the refund may have been made: ask again later
     with the same key), PaymentError if Stripe refuses or reports the refund failed or cancelled.
     """
@@ -204,7 +215,10 @@ def refund_payment(*, payment_intent_id: str, amount_pence: int | None, idempote
     }
     for last_try in (False, True):
         try:
-            refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+            refund = client().v1.refunds.create(
+                params=params,
+                options={"idempotency_key": idempotency_key, "max_network_retries": STRIPE_REFUND_RETRIES},
+            )
             break
         except stripe.APIConnectionError as exc:
             logger.warning("No answer from Stripe about refund %s (%s)", idempotency_key, exc)

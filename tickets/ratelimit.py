@@ -2,13 +2,24 @@
 
 Hand-written (about 20 lines) because django-ratelimit refuses the local-memory cache that a fresh
 checkout runs with and does not know Django's own Redis backend.
+
+When the shared cache fails (Redis down, or not answering within its timeouts), the request is counted in
+this process's own memory instead (the "local" cache, a LocMemCache): the limit still applies, to each
+process on its own, so while Redis is out a client can get at most its allowance once per server process
+(gunicorn worker). Not "no limit", which would open the site to floods exactly when something is already
+wrong; not "refuse everyone", which would stop all reservations over an outage they don't otherwise need
+(they need only the database). Each request during an outage waits for the shared cache once, at most
+its timeout (settings.CACHES).
 """
 
+import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, cache, caches
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
 
@@ -32,18 +43,30 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _count(counts: BaseCache, key: str, seconds: int) -> int:
+    """Add one to the count under `key` in `counts`, which forgets it after `seconds`; the new count."""
+    counts.add(key, 0, timeout=seconds + 1)
+    try:
+        return counts.incr(key)
+    except ValueError:  # the key expired between add and incr
+        counts.add(key, 1, timeout=seconds + 1)
+        return 1
+
+
 def allow(request: HttpRequest, *, scope: str, rate: str) -> bool:
-    """Count this request; False once the client has used up its allowance for the current window."""
+    """Count this request; False once the client has used up its allowance for the current window.
+
+    Counted in the shared cache, or in this process's memory while that fails (see above). Never raises for
+    the cache."""
     parsed = parse_rate(rate)
     if parsed is None:
         return True
     limit, seconds = parsed
     window = int(time.time() // seconds)
     key = f"rl:{scope}:{client_address(request)}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=seconds + 1)
-        count = 1
+        count = _count(cache, key, seconds)
+    except Exception:
+        logger.exception("Rate limit %r counted in this process only: the shared cache failed", scope)
+        count = _count(caches["local"], key, seconds)
     return count <= limit

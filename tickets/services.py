@@ -1,8 +1,10 @@
 """Every change to an order happens here: one function per transition, each in one transaction.
 
-Pattern: lock the row, check, write, and leave side effects (emails) to transaction.on_commit.
-Calls to Stripe happen outside transactions and before the local change they justify: a hold is
-released only after its Checkout Session is expired, so a payment can't slip in between.
+Pattern: lock the row, check, write, and leave side effects (emails, refunds) to tasks enqueued after commit
+(tickets.tasks). Calls to Stripe happen outside transactions and before the local change they justify: a hold
+is released only after its Checkout Session is expired, so a payment can't slip in between. The only call to
+Stripe inside a buyer's request is the one that starts their checkout; the tasks at the end of this module make
+the others (refunds, releasing holds).
 """
 
 import logging
@@ -12,12 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
+from django_tasks import task
 
 from events.models import Event
 from tickets import emails, payments
@@ -43,11 +46,12 @@ from tickets.models import (
     RefundStatus,
     Ticket,
 )
+from tickets.tasks import enqueue_after_commit, retry_later, waiting_for
 from tickets.templatetags.money import pounds
 
 logger = logging.getLogger(__name__)
 
-UNANSWERED_REFUND_GRACE = timedelta(minutes=1)  # a refund request younger than this may still be waiting on Stripe
+NEVER_ASKED_AFTER = timedelta(minutes=5)  # a refund request not even tried by then lost its task: refund_owed_payments
 
 
 def sales_problem(event: Event, *, now: datetime | None = None) -> str:
@@ -81,6 +85,16 @@ def hold_ends_at(event: Event, *, now: datetime) -> datetime:
     return now + max(timedelta(minutes=event.hold_minutes), payments.MIN_SESSION_LIFETIME)
 
 
+def provisional_hold_ends_at(*, now: datetime) -> datetime:
+    """When the hold of a new order made at `now` ends if its checkout never starts: PROVISIONAL_HOLD_SECONDS later.
+
+    reserve_tickets holds seats this long; start_checkout extends the hold to hold_ends_at once the Checkout
+    Session is recorded. So a buyer whose request failed between the two (an error page, the database restarting)
+    holds nothing for long: release_expired_holds frees the seats.
+    """
+    return now + timedelta(seconds=settings.PROVISIONAL_HOLD_SECONDS)
+
+
 def client_hash(address: str) -> str:
     """A keyed hash (HMAC-SHA256 with SECRET_KEY, 64 hex characters) of a client's address, for Order.client_hash:
     the same address gives the same hash, and the hash doesn't give the address back. "" for no address."""
@@ -103,6 +117,7 @@ def reserve_tickets(
     `client_address` is the buyer's address (tickets.ratelimit.client_address; stored only as client_hash);
     `form_token` the reservation form's one-time token: if an order already has it, that order is returned
     as it is and nothing else happens (the same form submitted twice makes one booking).
+    The hold is provisional (provisional_hold_ends_at) until start_checkout records the Checkout Session.
     Returns the new pending order (free ones too: confirm_free_order follows). Raises SalesClosed outside the
     sales window, SoldOut for a quantity outside 1..Event.per_order_limit or more than seats_left, and
     TooManyUnpaidBookings when the address or the email (any case) already has as many unpaid bookings holding
@@ -136,7 +151,7 @@ def reserve_tickets(
             unit_price_pence=event.ticket_price_pence,
             total_pence=event.ticket_price_pence * quantity,
             attendee_names=attendee_names or [],
-            hold_expires_at=hold_ends_at(event, now=timezone.now()),
+            hold_expires_at=provisional_hold_ends_at(now=timezone.now()),
             client_hash=hashed,
             form_token=form_token,
         )
@@ -168,26 +183,50 @@ def _check_unpaid_bookings(event: Event, *, client_hash: str, buyer_email: str) 
 
 
 def start_checkout(*, order: Order) -> str:
-    """Create the order's Checkout Session (it expires when the hold ends); returns the URL to send the buyer to.
+    """Create the order's Checkout Session and hold its seats until the session expires; returns the URL to send the
+    buyer to.
 
-    Calls Stripe (idempotent per order), then stores the session's id and URL on the order, so a buyer
-    who leaves Checkout can be sent back to it while the hold lasts. Raises PaymentError if Stripe can't
-    be reached or refuses: the order is then cancelled at once, freeing its seats.
+    Calls Stripe (idempotent per order; one try, a bounded wait: payments.STRIPE_CONNECT_TIMEOUT_SECONDS and
+    STRIPE_READ_TIMEOUT_SECONDS) for a session expiring at hold_ends_at from the order's creation, then, in one
+    UPDATE of an order still pending, stores the session's id and URL (so a buyer who leaves Checkout can be sent
+    back to it) and extends the provisional hold to that time. Raises PaymentError if
+    Stripe can't be reached or refuses, or if the order was released meanwhile (its session is then expired): the
+    order is cancelled at once, freeing its seats.
     """
+    # From the order's creation, not now: a second call (a double-click) asks Stripe for the same session.
+    order.hold_expires_at = hold_ends_at(order.event, now=order.created_at)
     try:
         session = payments.create_checkout_session(
             order,
             success_url=emails.absolute(reverse("tickets:checkout-success")),
             cancel_url=emails.absolute(order.get_cancel_url()),
         )
+        recorded = Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+            stripe_checkout_session_id=session.id, checkout_url=session.url or "", hold_expires_at=order.hold_expires_at
+        )
+        if not recorded:  # released while Stripe answered (its provisional hold ran out): no one may pay it now
+            payments.expire_checkout_session(session.id)
+            raise PaymentError("Your hold on these seats ran out before the payment could start. Please try again.")
     except PaymentError:
         _release(order.pk, OrderStatus.CANCELLED, note="Stripe unavailable when starting checkout")
         raise
     order.stripe_checkout_session_id, order.checkout_url = session.id, session.url or ""
-    Order.objects.filter(pk=order.pk).update(
-        stripe_checkout_session_id=order.stripe_checkout_session_id, checkout_url=order.checkout_url
-    )
     return session.url
+
+
+def release_unstarted(*, order_id: int, note: str) -> None:
+    """Release a pending order whose checkout could not start (the buyer saw an error), if the database lets us.
+
+    Best effort, for the reserve view's error path: never raises (if this fails too, the provisional hold runs
+    out within PROVISIONAL_HOLD_SECONDS and release_expired_holds frees the seats). An order that has a
+    Checkout Session is left to release_order, which asks Stripe first.
+    """
+    try:
+        connection.close_if_unusable_or_obsolete()  # the error may have cut our connection: open a new one
+        if Order.objects.filter(pk=order_id, stripe_checkout_session_id="").exists():
+            _release(order_id, OrderStatus.CANCELLED, note=note)
+    except Exception:
+        logger.exception("Could not release order %s after an error; its provisional hold runs out", order_id)
 
 
 def fulfil_checkout(*, session_id: str) -> Order | None:
@@ -286,7 +325,7 @@ def _mark_paid(order: Order, *, note: str) -> None:
 def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -> Order:
     """A payment we can't honour: release the order if it still holds seats, and refund the payment after commit.
 
-    robust: if Stripe is down then, the refund stays owed and release_expired_holds retries it.
+    The refund is a task (refund_unhonourable_payment_task), tried again with backoff while Stripe is down.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -299,7 +338,7 @@ def _give_back(order_id: int, session: payments.CheckoutSession, *, note: str) -
             order.save_transition("stripe_payment_intent_id", "released_at", "is_awaiting_async_payment")
         else:
             order.save(update_fields=["stripe_payment_intent_id", "updated_at"])
-        transaction.on_commit(lambda: refund_unhonourable_payment(order_id=order.pk), robust=True)
+        enqueue_after_commit(refund_unhonourable_payment_task, order.pk)
     return order
 
 
@@ -393,20 +432,17 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     return released
 
 
-def refund_order(*, order_id: int, ticket_ids: Iterable[int] | None = None, by: Any = None, note: str = "") -> Order:
-    """Refund tickets of a paid order through Stripe: those in `ticket_ids` (primary keys of its tickets), or all
+def refund_order(*, order_id: int, ticket_ids: Iterable[int] | None = None, by: Any = None, note: str = "") -> Refund:
+    """Ask for a refund of tickets of a paid order: those in `ticket_ids` (primary keys of its tickets), or all
     it has left (None). The amount (pence) is the unit price times their number, capped at what is still unrefunded.
 
-    Three steps. Under the order lock: check, and record the request (a Refund, status requested, with its own
-    idempotency key, covering those tickets), so no second request can refund the same tickets. Outside any
-    transaction: ask Stripe (payments.refund_payment, which asks again if the answer is lost). Under the lock
-    again: record Stripe's answer (_settle_refund): the tickets become void and their seats return to sale; once
-    refunds reach the amount paid the order becomes refunded and the buyer gets the refund email (after commit).
-    `by` is the organiser (a User) who asked; `note` goes to the order's log. Returns the order as it now is.
-    Raises NotRefundable, sending nothing to Stripe, unless the order is paid and every chosen ticket is its own
-    and neither refunded nor being refunded; RefundUnconfirmed if Stripe still doesn't answer (the request stays,
-    and refund_owed_payments asks again with the same key); PaymentError if Stripe refuses (the request is
-    recorded as failed and its tickets may be refunded again).
+    Under the order lock: check, and record the request (a Refund, status requested, with its own idempotency
+    key, covering those tickets), so no second request can refund the same tickets. Stripe is asked by the
+    process_refund task, enqueued after commit: it records Stripe's answer (the tickets become void and their
+    seats return to sale; once refunds reach the amount paid the order becomes refunded and the buyer is emailed),
+    and tries again with backoff while Stripe doesn't answer. `by` is the organiser (a User) who asked; `note` goes
+    to the order's log. Returns the Refund, requested. Raises NotRefundable, recording nothing, unless the order is
+    paid and every chosen ticket is its own and neither refunded nor being refunded.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -431,7 +467,8 @@ def refund_order(*, order_id: int, ticket_ids: Iterable[int] | None = None, by: 
             raise NotRefundable(f"{order.reference} is not refunded: it has no tickets left to refund.")
         refund = _request_refund(order, amount_pence=amount, source=RefundSource.ORGANISER, made_by=by)
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(refund=refund)
-    return _ask_stripe(refund, note=note or f"refunded by {refund.made_by_label}")
+        enqueue_after_commit(process_refund, refund.pk, note=note)
+    return refund
 
 
 def refund_unhonourable_payment(*, order_id: int) -> Order:
@@ -439,7 +476,8 @@ def refund_unhonourable_payment(*, order_id: int) -> Order:
 
     Returns the order, refunded; an order that owes no such refund is returned unchanged. Records the request
     (or takes up one whose answer was lost, with its key) under the order lock, then calls Stripe; raises
-    PaymentError or RefundUnconfirmed as refund_order does. Queues the apology email after commit.
+    PaymentError if Stripe refuses, RefundUnconfirmed if it doesn't answer (the refund_unhonourable_payment_task
+    tries again). Queues the apology email after commit.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -463,8 +501,14 @@ def _request_refund(order: Order, *, amount_pence: int, source: str, made_by: An
 
 
 def _ask_stripe(refund: Refund, *, note: str) -> Order:
-    """Ask Stripe for the recorded refund request `refund`, outside any transaction, and record its answer."""
+    """Ask Stripe for the recorded refund request `refund`, outside any transaction, and record its answer.
+
+    Counts the attempt and stores the error, if any, on the Refund (shown to organisers). Raises RefundUnconfirmed
+    (still requested: asked again with the same key) or PaymentError (refused: recorded as failed, its tickets
+    freed to be refunded again).
+    """
     order = refund.order
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
     try:
         made = payments.refund_payment(
             payment_intent_id=order.stripe_payment_intent_id,
@@ -472,41 +516,47 @@ def _ask_stripe(refund: Refund, *, note: str) -> Order:
             amount_pence=None if refund.source == RefundSource.AUTOMATIC else refund.amount_pence,
             idempotency_key=refund.idempotency_key,
         )
-    except RefundUnconfirmed:
+    except RefundUnconfirmed as exc:
+        Refund.objects.filter(pk=refund.pk).update(last_error=_error_note(exc))
         raise  # still requested: asked again with the same key, or matched when Stripe's webhook comes
-    except PaymentError:
+    except PaymentError as exc:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order.pk)
-            if Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED).update(status=RefundStatus.FAILED):
+            failed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.REQUESTED)
+            if failed.update(status=RefundStatus.FAILED, last_error=_error_note(exc)):
                 Ticket.objects.filter(refund=refund, refunded_at__isnull=True).update(refund=None)
         raise
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
+        Refund.objects.filter(pk=refund.pk).update(last_error="")
         _settle_refund(order, Refund.objects.get(pk=refund.pk), made, note=note)
     return order
 
 
-def refund_owed_payments(*, now: datetime | None = None) -> int:
-    """Retry what Stripe owes an answer for: automatic refunds that failed earlier (Stripe was unreachable), and
-    refund requests older than a minute whose answer was lost (asked again with their own key, so never made twice).
+def _error_note(exc: Exception) -> str:
+    return f"{timezone.localtime():%Y-%m-%d %H:%M} {exc}"[:2000]
 
-    Returns how many were settled without error; failures are logged and tried again on the next run.
+
+def refund_owed_payments(*, now: datetime | None = None) -> int:
+    """Enqueue the refund tasks that were lost (the process stopped between a commit and its enqueue): automatic
+    refunds owed (Order.owing_refunds) with no request yet, and requests Stripe was never asked about
+    NEVER_ASKED_AFTER after they were made, leaving those whose task is only waiting (tickets.tasks.waiting_for).
+    Refunds that failed are tried again by their own task, not here.
+
+    Returns how many tasks were enqueued. Safe to run twice at once: the tasks are idempotent.
     """
-    done = 0
-    for order in Order.objects.owing_refunds():
-        try:
-            refund_unhonourable_payment(order_id=order.pk)
-            done += 1
-        except TicketError as exc:
-            logger.warning("Refund for %s still owed: %s", order.reference, exc)
-    asked_before = (now or timezone.now()) - UNANSWERED_REFUND_GRACE
-    for refund in Refund.objects.unanswered().filter(created_at__lt=asked_before).select_related("order", "made_by"):
-        try:
-            _ask_stripe(refund, note=f"refunded by {refund.made_by_label}, confirmed by Stripe later")
-            done += 1
-        except TicketError as exc:
-            logger.warning("Refund %s of %s still unanswered: %s", refund.pk, refund.order.reference, exc)
-    return done
+    asked_before = (now or timezone.now()) - NEVER_ASKED_AFTER
+    owed = Order.objects.owing_refunds().filter(updated_at__lt=asked_before, refunds__isnull=True)
+    queued_orders = waiting_for(refund_unhonourable_payment_task)
+    order_ids = [pk for pk in owed.values_list("pk", flat=True) if pk not in queued_orders]
+    for order_id in order_ids:
+        refund_unhonourable_payment_task.enqueue(order_id)
+    never_asked = Refund.objects.unanswered().filter(attempts=0, created_at__lt=asked_before)
+    queued = waiting_for(process_refund)  # only queued behind a busy or stopped worker: not lost
+    refund_ids = [pk for pk in never_asked.values_list("pk", flat=True) if pk not in queued]
+    for refund_id in refund_ids:
+        process_refund.enqueue(refund_id)
+    return len(order_ids) + len(refund_ids)
 
 
 def record_stripe_refund(*, refund_id: str) -> Order | None:
@@ -598,6 +648,52 @@ def _refund_if_settled(order: Order, refund: Refund, *, note: str) -> bool:
 
 
 def _queue_email(order: Order, kind: str) -> None:
-    """Record the email we owe (once per order and kind) and send it after commit."""
+    """Record the email we owe (once per order and kind); the send_order_email task sends it after commit."""
     email, _ = Email.objects.get_or_create(order=order, kind=kind)
-    transaction.on_commit(lambda: emails.send(email.pk), robust=True)
+    emails.queue(email)
+
+
+# Tasks (tickets.tasks): the calls to Stripe that no buyer waits for. Each is idempotent: see its docstring.
+
+
+@task()
+def process_refund(refund_id: int, note: str = "", attempt: int = 1) -> str:
+    """Task: ask Stripe for the requested refund `refund_id` (refund_order recorded it) and record the answer.
+
+    Idempotent and safe to run twice at once: Stripe gets the refund's own idempotency key (the same refund, never
+    a second), and the answer is recorded under the order lock, once. A refund already answered is left alone.
+    No answer from Stripe: tried again with backoff (tickets.tasks.retry_later). Refused: recorded as failed (the
+    tickets may be refunded again), and the task fails with Stripe's reason, for the admin. Returns the refund's
+    status.
+    """
+    refund = Refund.objects.select_related("order", "made_by").get(pk=refund_id)
+    if refund.status != RefundStatus.REQUESTED:
+        return refund.status
+    try:
+        _ask_stripe(refund, note=note or f"refunded by {refund.made_by_label}")
+    except RefundUnconfirmed as exc:
+        retry_later(process_refund, refund_id, note=note, attempt=attempt, error=exc)
+    return Refund.objects.get(pk=refund_id).status
+
+
+@task()
+def refund_unhonourable_payment_task(order_id: int, attempt: int = 1) -> str:
+    """Task: refund_unhonourable_payment. Money we must give back: tried again with backoff while Stripe doesn't
+    answer or refuses. Returns the order's status."""
+    try:
+        return refund_unhonourable_payment(order_id=order_id).status
+    except TicketError as exc:
+        retry_later(refund_unhonourable_payment_task, order_id, attempt=attempt, error=exc)
+        raise  # not reached: retry_later raises
+
+
+@task()
+def release_expired_holds_task() -> int:
+    """Periodic (manage.py run_scheduler): release_expired_holds. Returns how many holds ended."""
+    return release_expired_holds()
+
+
+@task()
+def refund_owed_payments_task() -> int:
+    """Periodic (manage.py run_scheduler): refund_owed_payments. Returns how many refund tasks it enqueued."""
+    return refund_owed_payments()

@@ -1,9 +1,11 @@
 import contextlib
+import logging
 import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +21,9 @@ from events.models import Event
 from tickets import emails, payments, ratelimit, services, webhooks
 from tickets.exceptions import PaymentError, PaymentMismatch, TicketError, TooManyUnpaidBookings
 from tickets.forms import FindBookingForm, ReservationForm
-from tickets.models import REFERENCE_ALPHABET, Order, OrderStatus
+from tickets.models import REFERENCE_ALPHABET, Email, Order, OrderStatus
+
+logger = logging.getLogger(__name__)
 
 SESSION_KEY = "netroots_orders"  # references of orders made in this browser
 WEBHOOK_MAX_BYTES = 64 * 1024
@@ -75,15 +79,21 @@ def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) 
         # Counted only now: fixing a typo is not an attempt.
         messages.error(request, "Too many attempts from your connection. Please wait a minute and try again.")
         return 429
+    order = None
     try:
         order = services.reserve_tickets(
             event=event, client_address=ratelimit.client_address(request), **form.cleaned_data
         )
-        # The same form sent twice returns the first booking: remember it once.
-        earlier = [reference for reference in request.session.get(SESSION_KEY, []) if reference != order.reference]
-        request.session[SESSION_KEY] = [*earlier[-9:], order.reference]
+        _remember(request, order)
         # Stripe Checkout, or the booking page of a free order (confirmed at once) or of a repeated submit's order.
         return redirect(services.checkout_or_booking_url(order=order))
+    except DatabaseError:
+        # The database went away mid-reservation (a restart): this buyer holds nothing, and is told to try again.
+        logger.exception("Reservation failed on a database error")
+        if order is not None:
+            services.release_unstarted(order_id=order.pk, note="the reservation failed on our side")
+        # Rendered without a query (the database may still be away), like the 500 page.
+        return _private(render(request, "tickets/reservation_failed.html", status=503))
     except TooManyUnpaidBookings as exc:
         # Links to this browser's unpaid bookings are on the page; the email gets the links to all of them.
         find = reverse("tickets:find-booking")
@@ -92,6 +102,16 @@ def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) 
     except TicketError as exc:
         messages.error(request, str(exc))
         return 409
+
+
+def _remember(request: HttpRequest, order: Order) -> None:
+    """Remember the order in this browser's session (the same form sent twice returns the first booking: once), and
+    save the session now, before Stripe is called: a session that can't be saved (the database restarting) fails
+    here, while the order's hold is provisional, and not after its seats were sent to Checkout. (SessionMiddleware
+    sets the cookie, and doesn't write the same data again: netroots.sessions.)"""
+    earlier = [reference for reference in request.session.get(SESSION_KEY, []) if reference != order.reference]
+    request.session[SESSION_KEY] = [*earlier[-9:], order.reference]
+    request.session.save()
 
 
 def _find_order(reference: str, secret: str) -> Order | None:
@@ -175,6 +195,8 @@ def order_detail(request: HttpRequest, reference: str, secret: str) -> HttpRespo
         "confirming": confirming,
         "refreshing": refreshing,
         "hold_is_live": order.hold_expires_at > now,
+        # "on its way" until the mail server has really taken it (a task sends it: tickets.emails)
+        "confirmation_sent": order.emails.filter(kind=Email.Kind.CONFIRMATION, sent_at__isnull=False).exists(),
     }
     response = render(request, "tickets/order_detail.html", context)
     if refreshing:
@@ -205,7 +227,7 @@ def find_booking(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Too many requests from your connection. Please try again in a few minutes.")
             status = 429
         else:
-            emails.send_booking_links(form.cleaned_data["email"])
+            emails.request_booking_links(form.cleaned_data["email"])
             messages.success(
                 request,
                 "If we have bookings for that address, we’ve sent their links to it. "

@@ -3,9 +3,11 @@
 import json
 import queue
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -560,6 +562,49 @@ def test_paying_an_expired_session_does_not_complete_it(api, stripe_double):
     expired = api.v1.checkout.sessions.retrieve(session.id)
     assert (expired.status, expired.payment_status, expired.payment_intent) == ("expired", "unpaid", None)
     assert stripe_double.events("checkout.session.completed") == []
+
+
+# --- a slow or hanging Stripe (latency_seconds) ---
+
+
+def test_with_latency_every_api_call_is_answered_that_much_later(api, stripe_double):
+    stripe_double.latency_seconds = 0.3
+    began = time.monotonic()
+    session = api.v1.checkout.sessions.create(params=session_params(stripe_double))
+    assert time.monotonic() - began >= 0.3
+    assert stripe_double.session(session.id)["status"] == "open"
+
+
+def test_slow_answers_overlap_instead_of_queueing(api, stripe_double):
+    stripe_double.latency_seconds = 0.4
+    with ThreadPoolExecutor(10) as pool:
+        began = time.monotonic()
+        sessions = list(
+            pool.map(lambda _: api.v1.checkout.sessions.create(params=session_params(stripe_double)), range(10))
+        )
+        elapsed = time.monotonic() - began
+    assert len({session.id for session in sessions}) == 10
+    assert 0.4 <= elapsed < 1.2  # one after another: 4 s
+
+
+def test_a_hanging_double_makes_a_client_time_out_until_its_latency_is_lowered(stripe_double):
+    patient = stripe.StripeClient(
+        "sk_test_x",
+        base_addresses={"api": stripe_double.base_url},
+        http_client=stripe.RequestsClient(timeout=(1, 0.5)),
+        max_network_retries=0,
+    )
+    stripe_double.latency_seconds = 30
+    began = time.monotonic()
+    with pytest.raises(stripe.APIConnectionError):
+        patient.v1.checkout.sessions.create(params=session_params(stripe_double))
+    assert time.monotonic() - began < 2
+    assert stripe_double.waiting_requests == 1  # still waiting: it would act on the request after 30 s
+    stripe_double.latency_seconds = 0  # read as each request arrives
+    assert patient.v1.checkout.sessions.create(params=session_params(stripe_double)).status == "open"
+    began = time.monotonic()
+    stripe_double.stop()  # never waits out a hanging request, which is dropped unanswered
+    assert time.monotonic() - began < 2
 
 
 # --- everything else ---

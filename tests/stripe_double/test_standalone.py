@@ -5,6 +5,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -61,3 +62,25 @@ def test_python_m_stripe_double_serves_until_sigterm():
         finally:
             if double.poll() is None:
                 double.kill()
+
+
+def test_python_m_stripe_double_latency_answers_api_calls_that_much_later():
+    command = [sys.executable, "-m", "stripe_double", "--port", "0", "--latency", "0.5"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as double:
+        try:
+            banner = double.stdout.readline()
+            assert banner.rstrip().endswith("API answers 0.5 s late"), banner
+            base_url = banner.split()[4].rstrip(";")
+            request = urllib.request.Request(  # noqa: S310 - our own loopback server
+                f"{base_url}/v1/checkout/sessions/cs_test_nope", headers={"Authorization": "Bearer sk_test_x"}
+            )
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            began = time.monotonic()
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                opener.open(request, timeout=5)
+            refused.value.close()
+            assert time.monotonic() - began >= 0.5
+            assert refused.value.code == 404
+        finally:
+            double.send_signal(signal.SIGTERM)
+            double.wait(timeout=10)

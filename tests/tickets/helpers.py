@@ -1,9 +1,7 @@
 """Shared steps for the ticket tests: reserve through the form, pay at the Stripe double, deliver signed webhooks."""
 
-import io
 from datetime import datetime, timedelta
 
-from django.core.management import call_command
 from django.utils import timezone
 
 from tests.factories import EventFactory, OrderFactory
@@ -72,11 +70,13 @@ def stripe_down(**kwargs):
     raise PaymentError("Stripe unreachable")
 
 
-def run_release_command() -> str:
-    """Run the release_expired_holds command (meant to run every minute); returns what it printed."""
-    out = io.StringIO()
-    call_command("release_expired_holds", stdout=out)
-    return out.getvalue()
+def run_release_task() -> int:
+    """Enqueue the periodic release_expired_holds task (run at once by the test backend); returns how many holds
+    it released, as the task returned it."""
+    result = services.release_expired_holds_task.enqueue()
+    result.refresh()
+    assert result.status == "SUCCESSFUL", result.errors
+    return result.return_value
 
 
 def deliver(client, double, event: dict, **sign):

@@ -1,7 +1,7 @@
-"""Emails to buyers: what the confirmation says, each owed email sent exactly once however many senders try,
-a failed send kept and retried (for a day) without touching the order, and no confirmation for a refunded order."""
+"""Emails to buyers: what the confirmation says, each owed email sent exactly once however many tasks try, a failed
+send kept and retried by the task engine with backoff without touching the order, and no confirmation for a
+refunded order."""
 
-import io
 import threading
 import time
 from datetime import timedelta
@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.factories import EventFactory, OrderFactory
+from tests.task_backend import run_due_tasks
 from tests.tickets.helpers import deliver, pay_at_stripe
-from tickets import emails, services
+from tickets import emails, services, tasks
 from tickets.models import Email, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -74,61 +75,98 @@ def test_smtp_has_a_timeout(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("first", ["send_pending", "after_commit_send"])
-def test_two_senders_at_once_send_a_confirmation_exactly_once(settings, first):
+def test_two_tasks_at_once_send_a_confirmation_exactly_once(settings):
+    """The same send_order_email task run twice at once (a duplicate enqueue, a stalled task run again)."""
     settings.EMAIL_BACKEND = SLOW_BACKEND
     email = owed_confirmation()
     start = threading.Barrier(2)
-    senders = {"send_pending": emails.send_pending, "after_commit_send": lambda: emails.send(email.pk)}
-    errors = []
+    outcomes, errors = [], []
 
-    def run(sender):
+    def run():
         try:
             start.wait(timeout=10)
-            sender()
-        except Exception as exc:  # pragma: no cover - reported below
+            outcomes.append(emails.send_order_email.call(email.pk))
+        except Exception as exc:  # the loser's retry is enqueued and its attempt recorded as failed
             errors.append(exc)
         finally:
             connection.close()  # this thread's own connection
 
-    threads = [threading.Thread(target=run, args=(senders[name],)) for name in (first, "send_pending")]
+    threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert errors == []
     assert len(mail.outbox) == 1
+    assert outcomes[0] == emails.SENT
+    assert [type(exc) for exc in errors] == [emails.EmailBusy]  # it looks again later, and finds it sent
     email.refresh_from_db()
     assert email.sent_at is not None
     assert (email.attempts, email.claimed_at, email.last_error) == (1, None, "")
+    retry = DBTaskResult.objects.get(status="READY")
+    retry.run_after = timezone.now()
+    retry.save()
+    assert run_due_tasks() == 1
+    assert len(mail.outbox) == 1
 
 
-def test_an_email_being_sent_elsewhere_is_left_alone_until_its_claim_is_five_minutes_old():
+def test_an_email_being_sent_elsewhere_is_left_alone_until_that_senders_claim_is_stale(settings):
+    settings.TASK_STALLED_AFTER_SECONDS = 600
     email = owed_confirmation()
-    Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=4))
-    assert emails.send_pending() == (0, 0)
-    assert emails.send(email.pk) is False
-    assert emails.send(email.pk, again=True) is False  # a resend also waits for the other sender
+    Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=9))
+    assert emails.send(email.pk) == emails.BUSY
+    assert emails.send(email.pk, again=True) == emails.BUSY  # a resend also waits for the other sender
     assert mail.outbox == []
-    Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=6))  # that sender died
-    assert emails.send_pending() == (1, 0)
+    Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=11))  # that sender died
+    assert emails.send(email.pk) == emails.SENT
     assert len(mail.outbox) == 1
-    assert emails.send(email.pk) is True  # already sent: nothing more goes out
+    assert emails.send(email.pk) == emails.ALREADY_SENT  # nothing more goes out
     assert len(mail.outbox) == 1
 
 
-# --- a failed send is kept and retried, and never undoes the order ---
+# --- a failed send is kept and retried by the task engine, and never undoes the order ---
 
 
-def test_a_failed_send_releases_its_claim_so_the_next_run_retries(settings):
+def make_due(result: DBTaskResult) -> None:
+    """Move a retry's backoff into the past, so run_due_tasks runs it now."""
+    DBTaskResult.objects.filter(pk=result.pk).update(run_after=timezone.now() - timedelta(seconds=1))
+
+
+def test_a_failed_send_is_recorded_and_retried_by_the_engine_with_backoff(settings):
     settings.EMAIL_BACKEND = "tests.tickets.failing_email.Backend"
     email = owed_confirmation()
-    assert emails.send_pending() == (0, 1)
+    emails.send_order_email.enqueue(email.pk)
+    failed = DBTaskResult.objects.get(status="FAILED")
+    assert "mail server down" in failed.traceback  # what failed, for the admin's Background tasks
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    wait = (retry.run_after - timezone.now()).total_seconds()
+    assert tasks.RETRY_DELAYS_SECONDS[0] - 5 < wait <= tasks.RETRY_DELAYS_SECONDS[0]
     email.refresh_from_db()
-    assert (email.claimed_at, email.attempts) == (None, 1)
+    assert (email.sent_at, email.claimed_at, email.attempts) == (None, None, 1)
+    assert "mail server down" in email.last_error
+    assert run_due_tasks() == 0  # not before its time
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert emails.send_pending() == (1, 0)
+    make_due(retry)
+    assert run_due_tasks() == 1
+    email.refresh_from_db()
+    assert (email.attempts, email.last_error) == (2, "")
+    assert email.sent_at is not None
     assert len(mail.outbox) == 1
+
+
+def test_retries_back_off_and_stop_after_the_last_attempt(settings):
+    settings.EMAIL_BACKEND = "tests.tickets.failing_email.Backend"
+    email = owed_confirmation()
+    emails.send_order_email.enqueue(email.pk, attempt=3)
+    retry = DBTaskResult.objects.get(status="READY")
+    assert (retry.args_kwargs["kwargs"]["attempt"], tasks.RETRY_DELAYS_SECONDS[2]) == (4, 600)
+    assert (retry.run_after - timezone.now()).total_seconds() > 590
+    retry.delete()
+    emails.send_order_email.enqueue(email.pk, attempt=tasks.MAX_ATTEMPTS)
+    assert not DBTaskResult.objects.filter(status="READY").exists()  # given up: the admin shows it
+    last = DBTaskResult.objects.filter(status="FAILED").latest("enqueued_at")
+    assert "GaveUp" in last.traceback
+    assert f"failed {tasks.MAX_ATTEMPTS} times" in last.traceback
 
 
 def test_a_failed_email_never_undoes_the_payment_and_is_retried(
@@ -145,19 +183,33 @@ def test_a_failed_email_never_undoes_the_payment_and_is_retried(
     assert (email.sent_at, email.attempts) == (None, 1)
     assert "mail server down" in email.last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    Email.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    call_command("send_pending_emails", stdout=io.StringIO())
+    make_due(DBTaskResult.objects.get(status="READY"))
+    run_due_tasks()
     email.refresh_from_db()
     assert email.sent_at is not None
     assert len(mail.outbox) == 1
 
 
-def test_an_email_that_keeps_failing_stops_being_retried_after_a_day():
+def test_an_email_whose_task_was_lost_is_sent_by_the_sweep():
+    """The process stopped between the commit and the enqueue: send_owed_emails finds it after five minutes."""
+    email = owed_confirmation()  # recorded five minutes ago, never tried
+    fresh = Email.objects.create(order=OrderFactory(paid=True), kind=Email.Kind.CONFIRMATION)
+    assert emails.send_owed_emails() == 1
+    assert len(mail.outbox) == 1
+    assert Email.objects.get(pk=email.pk).sent_at is not None
+    assert Email.objects.get(pk=fresh.pk).sent_at is None  # its own task may still be coming
+    assert emails.send_owed_emails() == 0
+
+
+def test_the_sweep_leaves_an_email_whose_task_only_waits_for_a_worker(settings):
+    """Workers busy or stopped: the email's task is queued, not lost, and one copy of it is enough."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # queued, as in production
     email = owed_confirmation()
-    Email.objects.filter(pk=email.pk).update(attempts=emails.MAX_AUTOMATIC_ATTEMPTS)
-    assert emails.send_pending() == (0, 0)
-    Email.objects.filter(pk=email.pk).update(attempts=emails.MAX_AUTOMATIC_ATTEMPTS - 1)
-    assert emails.send_pending() == (1, 0)
+    emails.send_order_email.enqueue(email.pk)
+    for _ in range(3):
+        assert emails.send_owed_emails() == 0
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert mail.outbox == []
 
 
 # --- a confirmation is owed only while its order is paid ---
@@ -165,20 +217,21 @@ def test_an_email_that_keeps_failing_stops_being_retried_after_a_day():
 
 def test_no_confirmation_goes_out_for_an_order_refunded_before_it_was_sent():
     email = owed_confirmation(refunded=True)
-    assert emails.send(email.pk) is False
+    assert emails.send_order_email.call(email.pk) == emails.NOT_OWED
     email.refresh_from_db()
     assert (email.sent_at, email.last_error, email.claimed_at) == (None, "order refunded: not sent", None)
     attempts = email.attempts
-    for _ in range(2):  # the retry job leaves it alone from now on
-        assert emails.send_pending() == (0, 0)
+    for _ in range(2):  # the sweep leaves it alone from now on
+        assert emails.send_owed_emails() == 0
     assert Email.objects.get(pk=email.pk).attempts == attempts
     assert mail.outbox == []
+    assert not DBTaskResult.objects.filter(status="READY").exists()  # and nothing is retried
 
 
-def test_the_retry_job_marks_a_failed_confirmation_of_a_since_refunded_order_and_stops(settings):
+def test_the_sweep_marks_a_failed_confirmation_of_a_since_refunded_order_and_stops(settings):
     email = owed_confirmation(refunded=True)
     Email.objects.filter(pk=email.pk).update(last_error="2026-01-01 10:00 ConnectionRefusedError()", attempts=3)
-    assert emails.send_pending() == (0, 0)
+    assert emails.send_owed_emails() == 0
     email.refresh_from_db()
     assert (email.sent_at, email.last_error, email.attempts) == (None, "order refunded: not sent", 3)
     assert mail.outbox == []
@@ -192,7 +245,7 @@ AWKWARD = "Siân O'Brien & Co <b>"
 def sent(kind: str, **order_fields):
     """The email of `kind` for a new order (paid, or refunded for a refund notice), as it went out."""
     order = OrderFactory(**order_fields)
-    assert emails.send(Email.objects.create(order=order, kind=kind).pk)
+    assert emails.send(Email.objects.create(order=order, kind=kind).pk) == emails.SENT
     return order, mail.outbox[-1]
 
 
@@ -230,7 +283,7 @@ def test_refund_subject_and_text_are_unescaped_and_html_is_escaped(paid_at):
     if not paid_at:  # a payment we couldn't honour: the other wording
         order.paid_at = None
         order.save(update_fields=["paid_at"])
-        assert emails.send(Email.objects.get(order=order, kind=Email.Kind.REFUND).pk, again=True)
+        assert emails.send(Email.objects.get(order=order, kind=Email.Kind.REFUND).pk, again=True) == emails.SENT
         message = mail.outbox[-1]
     assert "Netroots & Friends" in message.subject
     assert f"Hello {AWKWARD}," in message.body
@@ -240,7 +293,7 @@ def test_refund_subject_and_text_are_unescaped_and_html_is_escaped(paid_at):
 def test_booking_links_email_names_each_event_unescaped_in_text():
     event = EventFactory(name="Netroots & Friends <2028>")
     order = OrderFactory(paid=True, event=event, buyer_email="o'brien@example.com", buyer_name=AWKWARD)
-    emails.send_booking_links("o'brien@example.com")
+    emails.request_booking_links("o'brien@example.com")
     message = mail.outbox[-1]
     link = "http://testserver" + order.get_absolute_url()
     assert message.subject == "Your Netroots UK booking links"

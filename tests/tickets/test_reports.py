@@ -92,10 +92,19 @@ def test_the_order_list_costs_the_same_queries_with_more_orders(client, organise
     assert count() == few
 
 
-def test_revenue_is_net_of_partial_refunds_and_refunded_seats_are_left_again(client, organiser, stripe_double):
+def test_revenue_is_net_of_partial_refunds_and_refunded_seats_are_left_again(
+    client, organiser, stripe_double, django_capture_on_commit_callbacks
+):
     event = EventFactory(capacity=10, ticket_price_pence=500)
     order = paid_order(stripe_double, event=event, quantity=3)
-    services.refund_order(order_id=order.pk, ticket_ids=[order.tickets.first().pk])
+    with django_capture_on_commit_callbacks() as commit:
+        services.refund_order(order_id=order.pk, ticket_ids=[order.tickets.first().pk])
+    [asked] = reports.sales_summary()  # requested, not made yet: the money and the seat are still the buyer's
+    assert (asked.sold, asked.left, asked.revenue_pence, asked.refunded_pence) == (3, 7, 1500, 0)
+    assert asked.left == services.seats_left(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        for enqueue in commit:  # the commit: its process_refund task runs
+            enqueue()
     [summary] = reports.sales_summary()
     assert (summary.sold, summary.left, summary.revenue_pence) == (2, 8, 1000)
     assert (summary.refunded, summary.refunded_pence) == (1, 500)
@@ -112,12 +121,15 @@ def test_a_partial_refund_covering_no_ticket_still_comes_off_revenue(client, str
     assert (summary.sold, summary.revenue_pence, summary.refunded_pence) == (2, 850, 150)
 
 
-def test_a_checked_in_ticket_refunded_afterwards_is_not_counted_as_checked_in(stripe_double):
+def test_a_checked_in_ticket_refunded_afterwards_is_not_counted_as_checked_in(
+    stripe_double, django_capture_on_commit_callbacks
+):
     event = EventFactory(capacity=10, ticket_price_pence=500)
     order = paid_order(stripe_double, event=event, quantity=2)
     used = order.tickets.first()
     Ticket.objects.filter(pk=used.pk).update(checked_in_at=timezone.now())
-    services.refund_order(order_id=order.pk, ticket_ids=[used.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refund_order(order_id=order.pk, ticket_ids=[used.pk])
     [summary] = reports.sales_summary()
     assert (summary.sold, summary.checked_in) == (1, 0)
 

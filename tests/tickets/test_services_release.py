@@ -1,4 +1,4 @@
-"""Releasing holds: release_expired_holds (the command) frees seats only once Stripe can no longer take the payment,
+"""Releasing holds: release_expired_holds (a periodic task) frees seats only once Stripe can no longer take the payment,
 and settles delayed payments (bank debits) as Stripe reports them."""
 
 import pytest
@@ -6,7 +6,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from tests.factories import EventFactory, OrderFactory
-from tests.tickets.helpers import expire_hold, pay_at_stripe, run_release_command
+from tests.tickets.helpers import expire_hold, pay_at_stripe, run_release_task
 from tickets import payments, services
 from tickets.exceptions import PaymentMismatch
 from tickets.models import Order, OrderStatus
@@ -25,14 +25,14 @@ def test_the_command_releases_expired_holds_after_expiring_their_sessions(stripe
     event = EventFactory(capacity=5)
     stale, fresh = checked_out(event, quantity=2), checked_out(event, quantity=1)
     expire_hold(stale)
-    assert "Released 1 expired hold" in run_release_command()
+    assert run_release_task() == 1
     stale.refresh_from_db()
     fresh.refresh_from_db()
     assert stale.status == OrderStatus.EXPIRED
     assert stripe_double.session(stale.stripe_checkout_session_id)["status"] == "expired"
     assert fresh.status == OrderStatus.PENDING
     assert services.seats_left(event) == 4
-    assert "Released 0" in run_release_command()  # running it again changes nothing
+    assert run_release_task() == 0  # running it again changes nothing
 
 
 def test_a_hold_whose_session_was_paid_is_fulfilled_not_released(stripe_double, django_capture_on_commit_callbacks):
@@ -40,7 +40,7 @@ def test_a_hold_whose_session_was_paid_is_fulfilled_not_released(stripe_double, 
     pay_at_stripe(stripe_double, order)  # paid; the webhook is lost
     expire_hold(order)
     with django_capture_on_commit_callbacks(execute=True):
-        run_release_command()
+        run_release_task()
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert len(mail.outbox) == 1
@@ -50,7 +50,7 @@ def test_an_async_payment_in_flight_keeps_its_hold(stripe_double):
     order = OrderFactory(event=EventFactory(capacity=5), quantity=2)
     pay_at_stripe(stripe_double, order, outcome="async_pending")
     expire_hold(order)
-    run_release_command()
+    run_release_task()
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert order.is_awaiting_async_payment
@@ -74,14 +74,14 @@ def test_a_delayed_payment_whose_webhook_is_lost_is_settled_by_the_command(
 ):
     order = OrderFactory(event=EventFactory(capacity=5), quantity=2)
     pay_at_stripe(stripe_double, order, outcome="async_pending")
-    run_release_command()  # before the hold ends: nothing to do
+    run_release_task()  # before the hold ends: nothing to do
     expire_hold(order)
-    run_release_command()
+    run_release_task()
     order.refresh_from_db()
     assert (order.status, order.is_awaiting_async_payment) == (OrderStatus.PENDING, True)
     stripe_double.async_result(order.stripe_checkout_session_id, outcome=outcome)  # its webhook never arrives
     with django_capture_on_commit_callbacks(execute=True):
-        run_release_command()
+        run_release_task()
     order.refresh_from_db()
     assert (order.status, order.is_awaiting_async_payment) == (status, False)  # expired: no bank payment awaited
 
@@ -114,7 +114,7 @@ def test_one_order_stripe_refuses_does_not_stop_the_others(stripe_double, monkey
         return real_release(order=order, **kwargs)
 
     monkeypatch.setattr(services, "release_order", refuse_first)
-    assert "Released 1 expired hold" in run_release_command()
+    assert run_release_task() == 1
     assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED
 
 
@@ -132,7 +132,7 @@ def test_a_delayed_payment_that_clears_while_the_command_asks_is_paid_not_releas
 
     monkeypatch.setattr(payments, "payment_intent_status", clears_just_now)
     with django_capture_on_commit_callbacks(execute=True):
-        run_release_command()
+        run_release_task()
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert order.tickets.count() == 2

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.factories import EventFactory, OrderFactory
 from tickets import services
-from tickets.exceptions import SalesClosed, SoldOut, TooManyUnpaidBookings
+from tickets.exceptions import PaymentError, SalesClosed, SoldOut, TooManyUnpaidBookings
 from tickets.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,31 @@ def test_a_reservation_holds_seats_at_the_price_in_force():
     order = reserve(event, 3)
     assert order.status == OrderStatus.PENDING
     assert (order.unit_price_pence, order.total_pence) == (500, 1500)
-    assert order.hold_expires_at - timezone.now() > timedelta(minutes=29)
     assert services.seats_left(event) == 7
+
+
+def test_a_new_hold_is_provisional_until_its_checkout_session_is_recorded(stripe_double, settings):
+    """A buyer whose request fails between the reservation and Stripe holds nothing for long."""
+    settings.PROVISIONAL_HOLD_SECONDS = 120
+    event = EventFactory(capacity=10, ticket_price_pence=500, hold_minutes=30)
+    order = reserve(event, 3)
+    assert timedelta(seconds=100) < order.hold_expires_at - timezone.now() <= timedelta(seconds=120)
+    services.start_checkout(order=order)
+    order.refresh_from_db()
+    assert order.hold_expires_at - timezone.now() > timedelta(minutes=29)  # the event's hold, and the session's
+    expires_at = stripe_double.session(order.stripe_checkout_session_id)["expires_at"]
+    assert expires_at == int(order.hold_expires_at.timestamp())
+
+
+def test_a_provisional_hold_that_ran_out_frees_its_seats_and_checkout_then_refuses(stripe_double):
+    event = EventFactory(capacity=3, ticket_price_pence=500)
+    order = reserve(event, 3)
+    Order.objects.filter(pk=order.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.seats_left(event) == 3
+    services.release_expired_holds()
+    with pytest.raises(PaymentError, match="ran out"):
+        services.start_checkout(order=order)
+    assert services.seats_left(event) == 3
 
 
 def test_reserve_refuses_when_sold_out():

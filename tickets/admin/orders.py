@@ -4,6 +4,7 @@ Refunds (refunds.py) and the attendee export (exports.py) are mixed into OrderAd
 """
 
 from django.contrib import admin, messages
+from django.utils.translation import ngettext
 
 from tickets import emails, reports
 from tickets.admin.display import local_time
@@ -181,7 +182,8 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
 
     @admin.action(description="Resend the confirmation email")
     def resend_confirmation(self, request, queryset) -> None:
-        """Send each selected order's confirmation again, where one is owed (EmailQuerySet.owed decides)."""
+        """Send each selected order's confirmation again, where one is owed (EmailQuerySet.owed decides), by the
+        send_order_email task: the page answers at once, whatever the mail server is doing."""
         confirmations = Email.objects.filter(order__in=queryset, kind=Email.Kind.CONFIRMATION).owed()
         owed = {email.order_id: email for email in confirmations}
         for order in queryset:
@@ -189,10 +191,8 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
                 why = "not paid" if not order.is_paid else "none is on record"
                 refusal = f"{order.reference} gets no confirmation: it is “{order.get_status_display()}”, {why}."
                 self.message_user(request, refusal, messages.WARNING)
-        sent = failed = 0
         for email in owed.values():
-            if emails.send(email.pk, again=True):
-                sent += 1
-            else:
-                failed += 1
-        self.message_user(request, f"{sent} sent, {failed} failed (see each order's emails).")
+            emails.queue(email, again=True)
+        if owed:
+            queued = ngettext("%d confirmation is on its way", "%d confirmations are on their way", len(owed))
+            self.message_user(request, f"{queued % len(owed)}: each order's Emails say when it has gone.")

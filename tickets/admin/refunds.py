@@ -1,27 +1,27 @@
 """Refunding orders from the admin, always confirmed on a page that lists what will happen.
 
 Whether an order may be refunded is decided by Order.is_refundable, what it costs by Order.refund_amount_for,
-and the refund itself by services.refund_order (which refuses with NotRefundable): this module only asks and
-reports. The action refunds whole orders; an order's own refund page lets the organiser choose its tickets.
+and the refund itself by services.refund_order (which refuses with NotRefundable, and leaves Stripe to a task):
+this module only asks and reports. The action refunds whole orders; an order's own refund page lets the organiser
+choose its tickets. The refunds list (RefundAdmin) follows them until Stripe has answered.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from tickets import services
-from tickets.exceptions import NotRefundable, PaymentError, RefundUnconfirmed
-from tickets.models import Order, Ticket
+from tickets.admin.display import local_time
+from tickets.exceptions import NotRefundable
+from tickets.models import MONEY_BACK, Order, Refund, RefundStatus
 from tickets.templatetags.money import pounds
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 class OrderRefunds:
@@ -113,33 +113,83 @@ class OrderRefunds:
         return TemplateResponse(request, "admin/tickets/order/refund_confirmation.html", context)
 
     def _refund_orders(self, request: HttpRequest, orders: list[Order], *, ticket_ids: list[int] | None = None) -> None:
-        """Ask services.refund_order for each order (its `ticket_ids`, or all its tickets left), and report what
-        really happened: refunded, partly refunded, refused by Stripe, or not known yet (Stripe didn't answer)."""
-        full = partial = 0
+        """Ask services.refund_order for each order (its `ticket_ids`, or all its tickets left). Each request is
+        recorded at once and Stripe is asked by a task (services.process_refund), so the organiser hears at once
+        that the refunds are under way, with a link to the refunds list, which shows each as Stripe answers."""
+        requested = []
         for order in orders:
             try:
-                refunded = services.refund_order(order_id=order.pk, ticket_ids=ticket_ids, by=request.user)
+                requested.append(services.refund_order(order_id=order.pk, ticket_ids=ticket_ids, by=request.user))
             except NotRefundable as exc:
                 self.message_user(request, str(exc), messages.WARNING)
-                continue
-            except RefundUnconfirmed as exc:
-                self.message_user(request, f"{order.reference}: {exc}", messages.WARNING)
-                continue
-            except PaymentError as exc:
-                self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
-                continue
-            if refunded.is_refunded:
-                full += 1
-                continue
-            partial += 1
-            void = Ticket.objects.filter(order=refunded).void().count()
-            self.message_user(
-                request,
-                f"{refunded.reference}: {_plural(void, 'ticket')} of {refunded.quantity} refunded, "
-                f"{pounds(refunded.refunded_pence)} in all; {pounds(refunded.remaining_pence)} stays paid "
-                "and the other tickets stay valid.",
-                messages.SUCCESS,
-            )
-        if full or not partial:
-            summary = ngettext("%d order refunded.", "%d orders refunded.", full) % full
-            self.message_user(request, summary, messages.SUCCESS if full else messages.WARNING)
+        if not requested:
+            if orders:
+                self.message_user(request, "No refunds were made.", messages.WARNING)
+            return
+        total = sum(refund.amount_pence for refund in requested)
+        ids = ",".join(str(refund.pk) for refund in requested)
+        progress = f"{reverse('admin:tickets_refund_changelist', current_app=self.admin_site.name)}?pk__in={ids}"
+        refunds = ngettext("The refund of %d order", "Refunds of %d orders", len(requested)) % len(requested)
+        self.message_user(
+            request,
+            format_html(
+                '{} ({}) {} under way: Stripe is being asked now. <a href="{}">Follow them on the refunds list</a>; '
+                "each order says when its refund is done.",
+                refunds,
+                pounds(total),
+                "is" if len(requested) == 1 else "are",
+                progress,
+            ),
+            messages.SUCCESS,
+        )
+
+
+PROGRESS_REFRESH_SECONDS = 3
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    """Every refund, read-only: what was asked, what Stripe said, how often it was asked and the last error.
+    While refunds on the page are still under way it counts them and reloads itself (a Refresh header, no script)."""
+
+    list_display = ["order", "amount", "status", "made_by_label", "requested", "attempts", "last_error"]
+    list_select_related = ["order", "made_by"]
+    list_filter = ["status", "source"]
+    search_fields = ["order__reference", "order__buyer_email", "stripe_refund_id"]
+    fields = ["order", "amount", "status", "source", "made_by", "requested", "attempts", "last_error"]
+    fields += ["stripe_refund_id", "idempotency_key"]
+    readonly_fields = fields
+    requested = local_time("created_at", "Requested")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Amount", ordering="amount_pence")
+    def amount(self, refund: Refund) -> str:
+        return pounds(refund.amount_pence)
+
+    @admin.display(description="Made by")
+    def made_by_label(self, refund: Refund) -> str:
+        return refund.made_by_label
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is None:
+            return response
+        counts = dict(changelist.queryset.order_by().values_list("status").annotate(n=Count("pk")))
+        progress = {
+            "under_way": counts.get(RefundStatus.REQUESTED, 0),
+            "done": sum(counts.get(status, 0) for status in MONEY_BACK),
+            "failed": counts.get(RefundStatus.FAILED, 0),
+        }
+        response.context_data["refund_progress"] = progress
+        if progress["under_way"]:
+            response["Refresh"] = str(PROGRESS_REFRESH_SECONDS)
+        return response

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from tests.factories import OrderFactory
 from tests.tickets.admin.helpers import ORDERS, TICKETS, change_url, confirm_refund, listed, run_action, shown_messages
@@ -178,9 +179,14 @@ def test_order_page_shows_each_tickets_short_reference(client, organiser, paid_o
 # --- resending the confirmation email ---
 
 
-def test_resend_confirmation_sends_it_again(client, organiser, paid_order):
-    response = run_action(client, "resend_confirmation", paid_order)
-    assert shown_messages(response) == ["1 sent, 0 failed (see each order's emails)."]
+def test_resend_confirmation_sends_it_again_by_a_task(
+    client, organiser, paid_order, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = run_action(client, "resend_confirmation", paid_order)
+        assert mail.outbox == []  # not in the request: a task sends it once the request's work commits
+    assert len(queued) == 1
+    assert shown_messages(response) == ["1 confirmation is on its way: each order's Emails say when it has gone."]
     [message] = mail.outbox
     assert message.to == ["ada@example.com"]
     assert paid_order.reference in message.subject
@@ -188,13 +194,20 @@ def test_resend_confirmation_sends_it_again(client, organiser, paid_order):
     assert Email.objects.get(order=paid_order, kind=Email.Kind.CONFIRMATION).attempts == 2
 
 
-def test_resend_confirmation_records_a_failure(client, organiser, paid_order, settings):
+def test_resend_confirmation_records_a_failure_and_retries_it(
+    client, organiser, paid_order, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "tests.tickets.failing_email.Backend"
-    response = run_action(client, "resend_confirmation", paid_order)
-    assert shown_messages(response) == ["0 sent, 1 failed (see each order's emails)."]
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(client, "resend_confirmation", paid_order)
     email = Email.objects.get(order=paid_order, kind=Email.Kind.CONFIRMATION)
     assert "mail server down" in email.last_error
     assert "mail server down" in client.get(change_url(paid_order)).content.decode()
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["kwargs"] == {"again": True, "attempt": 2}
+    tasks_page = client.get("/admin/django_tasks_database/dbtaskresult/?status__exact=FAILED").content.decode()
+    assert "send order email" in tasks_page
+    assert "ConnectionRefusedError: mail server down" in tasks_page
 
 
 def test_resend_confirmation_never_confirms_a_refunded_order(

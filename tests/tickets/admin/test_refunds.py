@@ -1,13 +1,25 @@
-"""Refunds from the admin (tickets.admin.refunds): confirmed first, decided by services.refund_order."""
+"""Refunds from the admin (tickets.admin.refunds): confirmed first, decided by services.refund_order, and made by
+its process_refund task: the admin says at once that they are under way, and the refunds list (RefundAdmin)
+follows them, reloading itself (a Refresh header) while any is still under way.
+
+The test backend runs a task as soon as it is enqueued after commit, so a test commits with
+`django_capture_on_commit_callbacks(execute=True)`; without it, the admin's answer is what the organiser sees
+before any task ran.
+"""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from tests.factories import EventFactory
+from tests.task_backend import run_due_tasks
+from tests.tickets import helpers
 from tests.tickets.admin.helpers import (
     ORDERS,
     FormReader,
@@ -21,10 +33,48 @@ from tests.tickets.admin.helpers import (
 )
 from tests.tickets.helpers import deliver, last_event, make_order, reserve_over_http, set_status
 from tickets import payments, services
+from tickets.admin.refunds import PROGRESS_REFRESH_SECONDS
 from tickets.exceptions import NotRefundable
-from tickets.models import Email, Order, OrderStatus, Ticket
+from tickets.models import Email, Order, OrderStatus, Refund, RefundStatus, Ticket
 
 pytestmark = pytest.mark.django_db
+
+REFUNDS = "/admin/tickets/refund/"
+NONE_MADE = ("warning", "No refunds were made.")
+
+
+def under_way(response, *, orders: int, amount: str) -> str:
+    """The one green message of a refund request: `orders` refunds of `amount` in all are under way, with a link to
+    the refunds list showing just those; returns the link."""
+    [text] = [text for level, text in shown_levels(response) if level == "success"]
+    refunds = Refund.objects.order_by("-pk")[:orders]
+    link = f"{REFUNDS}?pk__in={','.join(str(refund.pk) for refund in reversed(refunds))}"
+    subject = "The refund of 1 order" if orders == 1 else f"Refunds of {orders} orders"
+    assert text == (
+        f"{subject} ({amount}) {'is' if orders == 1 else 'are'} under way: Stripe is being asked now. "
+        f'<a href="{link}">Follow them on the refunds list</a>; each order says when its refund is done.'
+    )
+    return link
+
+
+def progress(client, link: str) -> tuple[dict[str, str], str | None]:
+    """The refunds list at `link`: its Under way / Done / Failed figures, and its Refresh header (None if it has
+    none, so the page stops reloading)."""
+    page = client.get(link)
+    assert page.status_code == 200
+    found = dict(re.findall(r'data-figure="([a-z-]+)">(\d+)</dd>', page.content.decode()))
+    return found, page.get("Refresh")
+
+
+def shown_refund(client, link: str) -> dict[str, str]:
+    """The one refund on the refunds list at `link`: its columns' text, by field name."""
+    body = client.get(link).content.decode()
+    [row] = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
+    cells = re.findall(r'<t[dh] class="field-([a-z_]+)[^"]*">(.*?)</t[dh]>', row, re.S)
+    return {name: " ".join(re.sub(r"<[^>]+>", " ", value).split()) for name, value in cells}
+
+
+DONE = ({"under-way": "0", "done": "1", "failed": "0"}, None)
 
 
 # --- the refund action ---
@@ -35,7 +85,9 @@ def test_refund_action_refunds_through_stripe_frees_the_seats_and_emails_the_buy
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = confirm_refund(client, paid_order)
-    assert shown_levels(response) == [("success", "1 order refunded.")]
+    link = under_way(response, orders=1, amount="£10")
+    assert len(shown_levels(response)) == 1
+    assert progress(client, link) == DONE
     paid_order.refresh_from_db()
     [refund] = [e["data"]["object"] for e in stripe_double.events("refund.created")]
     assert refund["payment_intent"] == paid_order.stripe_payment_intent_id
@@ -57,12 +109,23 @@ def test_refund_action_refunds_through_stripe_frees_the_seats_and_emails_the_buy
 
 
 def test_refunding_twice_refunds_once(client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as commit:  # the first refund's task has not run yet
         confirm_refund(client, paid_order)
+        again = confirm_refund(client, paid_order)  # asked again while it is under way
+    assert shown_levels(again) == [
+        ("warning", f"{paid_order.reference} is not refunded: it has no tickets left to refund."),
+        NONE_MADE,
+    ]
+    assert len(commit) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        for enqueue in commit:
+            enqueue()
         response = run_action(client, "refund", paid_order)  # nothing paid left: no confirmation needed
     assert len(stripe_double.events("refund.created")) == 1
     assert len(mail.outbox) == 1
+    assert Refund.objects.count() == 1
     assert "not refunded" in " ".join(shown_messages(response))
+    assert NONE_MADE in shown_levels(response)
 
 
 def test_refund_action_refuses_a_pending_order_and_changes_nothing(
@@ -92,7 +155,7 @@ def test_refund_action_on_a_mixed_selection_refunds_only_the_paid_one(
     with django_capture_on_commit_callbacks(execute=True):
         response = confirm_refund(client, paid_order, pending)
     texts = shown_messages(response)
-    assert "1 order refunded." in texts
+    under_way(response, orders=1, amount="£10")
     assert any(pending.reference in text for text in texts)
     assert not any(paid_order.reference in text for text in texts)
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.REFUNDED
@@ -100,16 +163,23 @@ def test_refund_action_on_a_mixed_selection_refunds_only_the_paid_one(
     assert len(stripe_double.events("refund.created")) == 1
 
 
-def test_refund_action_reports_stripe_refusing(
+def test_stripe_refusing_a_refund_shows_as_failed_on_the_refunds_list_and_the_order(
     client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks
 ):
     Order.objects.filter(pk=paid_order.pk).update(stripe_payment_intent_id="pi_unknown")
     with django_capture_on_commit_callbacks(execute=True):
         response = confirm_refund(client, paid_order)
-    texts = shown_messages(response)
-    assert any(text.startswith(f"{paid_order.reference}: Stripe refused the refund") for text in texts)
-    assert ("warning", "0 orders refunded.") in shown_levels(response)  # not a green "success"
+    link = under_way(response, orders=1, amount="£10")  # asked: Stripe answers the task, not this page
+    assert progress(client, link) == ({"under-way": "0", "done": "0", "failed": "1"}, None)
+    shown = shown_refund(client, link)
+    assert shown["status"] == "Failed at Stripe"
+    assert "Stripe refused the refund of pi_unknown" in shown["last_error"]
+    assert shown["attempts"] == "1"
+    assert not DBTaskResult.objects.ready().exists()  # refused: not tried again
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    order_page = client.get(change_url(paid_order)).content.decode()
+    assert "Failed at Stripe" in order_page  # in the order's Refunds
+    assert f"{ORDERS}{paid_order.pk}/refund/" in order_page  # its tickets may be refunded again
     assert mail.outbox == []
 
 
@@ -161,7 +231,7 @@ def test_refund_action_with_nothing_paid_warns_without_asking(client, organiser,
     pending = reserve_over_http(client)
     response = run_action(client, "refund", pending)
     assert "admin/tickets/order/refund_confirmation.html" not in [t.name for t in response.templates]
-    assert ("warning", "0 orders refunded.") in shown_levels(response)
+    assert NONE_MADE in shown_levels(response)
     assert all(level == "warning" for level, _ in shown_levels(response))
 
 
@@ -192,22 +262,29 @@ def test_refund_button_refunds_on_post_and_returns_to_the_order(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{ORDERS}{paid_order.pk}/refund/", form.data, follow=True)
     assert response.redirect_chain == [(change_url(paid_order), 302)]
-    assert shown_levels(response) == [("success", "1 order refunded.")]
+    under_way(response, orders=1, amount="£10")
+    assert len(shown_levels(response)) == 1
     paid_order.refresh_from_db()
     assert paid_order.status == OrderStatus.REFUNDED
     assert len(stripe_double.events("refund.created")) == 1
     assert len(mail.outbox) == 1
-    assert f"{ORDERS}{paid_order.pk}/refund/" not in response.content.decode()  # no button once refunded
+    assert f"{ORDERS}{paid_order.pk}/refund/" in response.content.decode()  # that page was made before the task ran
+    assert f"{ORDERS}{paid_order.pk}/refund/" not in client.get(change_url(paid_order)).content.decode()  # no more
 
 
-def test_refund_button_is_csrf_protected(client, organiser, stripe_double, paid_order):
+def test_refund_button_is_csrf_protected(
+    client, organiser, stripe_double, paid_order, django_capture_on_commit_callbacks
+):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(User.objects.get(username="boss"))
     url = f"{ORDERS}{paid_order.pk}/refund/"
-    assert browser.post(url, {"confirm": "yes"}).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.post(url, {"confirm": "yes"}).status_code == 403
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    assert not Refund.objects.exists()
     form = FormReader(browser.get(url).content.decode())
-    assert browser.post(url, form.data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.post(url, form.data).status_code == 302
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.REFUNDED
 
 
@@ -218,7 +295,7 @@ def test_refund_of_an_unpaid_order_from_its_page_changes_nothing(client, organis
     for method in (client.get, client.post):
         response = method(f"{ORDERS}{pending.pk}/refund/", follow=True)
         assert response.redirect_chain == [(change_url(pending), 302)]
-        assert ("warning", "0 orders refunded.") in shown_levels(response)
+        assert NONE_MADE in shown_levels(response)
     assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
     assert stripe_double.events("refund.created") == []
     assert client.get(f"{ORDERS}999999/refund/").status_code == 404
@@ -266,15 +343,17 @@ def not_refundable_message(order: Order) -> str:
     "status", [OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.REFUNDED]
 )
 def test_refunding_an_unpaid_order_shows_why_not_and_calls_nothing_at_stripe(
-    client, organiser, event, stripe_calls, status
+    client, organiser, event, stripe_calls, status, django_capture_on_commit_callbacks
 ):
     order = make_order(event, "Grace Hopper", status=status)
     message = not_refundable_message(order)
-    action = run_action(client, "refund", order)  # from the list
-    page = client.post(f"{ORDERS}{order.pk}/refund/", {"confirm": "yes"}, follow=True)  # from the order's page
+    with django_capture_on_commit_callbacks(execute=True):  # any refund task would run, and call Stripe
+        action = run_action(client, "refund", order)  # from the list
+        page = client.post(f"{ORDERS}{order.pk}/refund/", {"confirm": "yes"}, follow=True)  # from the order's page
     for response in (action, page):
-        assert shown_levels(response) == [("warning", message), ("warning", "0 orders refunded.")]
+        assert shown_levels(response) == [("warning", message), NONE_MADE]
     assert stripe_calls == []
+    assert not order.refunds.exclude(status=RefundStatus.SUCCEEDED).exists()  # no request (but the factory's)
     order.refresh_from_db()
     assert order.status == status
     assert not order.log.exists()
@@ -282,15 +361,14 @@ def test_refunding_an_unpaid_order_shows_why_not_and_calls_nothing_at_stripe(
 
 
 def test_an_order_refunded_while_the_confirmation_page_was_open_is_not_refunded_again(
-    client, organiser, stripe_double, paid_order, stripe_calls
+    client, organiser, stripe_double, paid_order, stripe_calls, django_capture_on_commit_callbacks
 ):
     form = FormReader(refund_confirmation(client, paid_order).content.decode())
     set_status(paid_order, OrderStatus.REFUNDED)  # say, from Stripe's dashboard, reported by a webhook
-    response = client.post(ORDERS, form.data, follow=True)
-    assert shown_levels(response) == [
-        ("warning", not_refundable_message(paid_order)),
-        ("warning", "0 orders refunded."),
-    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(ORDERS, form.data, follow=True)
+    assert shown_levels(response) == [("warning", not_refundable_message(paid_order)), NONE_MADE]
+    assert not Refund.objects.exists()
     assert stripe_calls == []
     assert stripe_double.events("refund.created") == []
     assert mail.outbox == []
@@ -307,17 +385,12 @@ def test_refunding_one_chosen_ticket_from_the_order_page_refunds_its_price_and_s
     form.data["ticket"] = [str(alan.pk)]  # the organiser unticks Grace
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{ORDERS}{paid_order.pk}/refund/", form.data, follow=True)
-    assert shown_levels(response) == [
-        (
-            "success",
-            f"{paid_order.reference}: 1 ticket of 2 refunded, £5 in all; £5 stays paid and the other "
-            "tickets stay valid.",
-        )
-    ]
+    under_way(response, orders=1, amount="£5")
+    assert "Asked of Stripe, no answer yet" in response.content.decode()  # the order's page, before the task ran
     assert [e["data"]["object"]["amount"] for e in stripe_double.events("refund.created")] == [500]
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
     assert Order.objects.seats_taken(event) == 1
-    page = response.content.decode()
+    page = client.get(change_url(paid_order)).content.decode()  # the organiser looks again
     assert re.search(r"Refunded:</label>\s*<div class=\"readonly\">£5</div>", page)
     assert re.search(r"Remaining:</label>\s*<div class=\"readonly\">£5</div>", page)
     assert "boss" in page  # who made the refund, in the Refunds inline
@@ -348,23 +421,93 @@ def test_an_unused_order_gets_no_used_tickets_warning(client, organiser, stripe_
     assert "already been used" not in refund_confirmation(client, paid_order).content.decode()
 
 
-def test_a_refund_stripe_did_not_answer_is_reported_as_unknown_not_refused(
-    client, organiser, stripe_double, paid_order, monkeypatch
+def test_a_refund_stripe_did_not_answer_stays_under_way_not_refused_until_the_engine_retries_it(
+    client, organiser, stripe_double, paid_order, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(payments, "REFUND_RECHECK_PAUSE_SECONDS", 0)
-    stripe_double.lose_responses("/v1/refunds", times=4)
-    response = confirm_refund(client, paid_order)
-    [(level, text), summary] = shown_levels(response)
-    assert level == "warning"
-    assert "Stripe did not answer in time" in text
-    assert "refused" not in text
-    assert summary == ("warning", "0 orders refunded.")
+    stripe_double.lose_responses("/v1/refunds", times=4)  # the task's first attempt hears nothing back
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_refund(client, paid_order)
+    link = under_way(response, orders=1, amount="£10")
+    assert progress(client, link) == (
+        {"under-way": "1", "done": "0", "failed": "0"},
+        str(PROGRESS_REFRESH_SECONDS),  # the page reloads itself until Stripe has answered
+    )
+    shown = shown_refund(client, link)
+    assert shown["status"] == "Asked of Stripe, no answer yet"
+    assert shown["attempts"] == "1"
+    assert "Stripe did not answer in time" in shown["last_error"]
+    assert "refused" not in shown["last_error"]
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
+    assert mail.outbox == []
+
+    backoff_over = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.filter(status="READY").update(run_after=backoff_over)  # the retry is due
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_due_tasks() == 1
+    assert progress(client, link) == DONE
+    assert shown_refund(client, link)["attempts"] == "2"
+    assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.REFUNDED
+    assert len(stripe_double.events("refund.created")) == 1
+    assert len(mail.outbox) == 1
 
 
 def test_a_refund_whose_answer_came_on_the_second_try_is_reported_done(
-    client, organiser, stripe_double, paid_order, monkeypatch
+    client, organiser, stripe_double, paid_order, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(payments, "REFUND_RECHECK_PAUSE_SECONDS", 0)
     stripe_double.lose_responses("/v1/refunds", times=2)
-    assert shown_levels(confirm_refund(client, paid_order)) == [("success", "1 order refunded.")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_refund(client, paid_order)
+    assert progress(client, under_way(response, orders=1, amount="£10")) == DONE
     assert len(stripe_double.events("refund.created")) == 1
+
+
+# --- many refunds at once: the admin answers at once, the refunds list follows them ---
+
+MANY = 200
+
+
+def test_refunding_200_orders_answers_at_once_and_the_refunds_list_follows_them_to_the_end(
+    client, organiser, stripe_double, django_capture_on_commit_callbacks
+):
+    """The action records 200 refund requests and answers before Stripe is asked anything: the tasks are enqueued
+    only after its commit, which this test holds back until it has read the answer. The refunds list then counts
+    them under way, reloading itself, and done as the tasks run, and stops reloading when none is under way."""
+    event = EventFactory(capacity=MANY, ticket_price_pence=500)
+    orders = [helpers.paid_order(stripe_double, event=event, buyer_email=f"buyer{n}@example.com") for n in range(MANY)]
+    form = FormReader(refund_confirmation(client, *orders).content.decode())
+    assert form.buttons == ["Refund £1,000"]
+
+    with django_capture_on_commit_callbacks() as commit:  # the admin's commit: collected, not run yet
+        response = client.post(ORDERS, form.data, follow=True)
+    link = under_way(response, orders=MANY, amount="£1,000")
+    assert list(Refund.objects.order_by().values_list("status", "attempts").distinct()) == [(RefundStatus.REQUESTED, 0)]
+    assert Refund.objects.count() == MANY
+    assert stripe_double.events("refund.created") == []  # nothing asked of Stripe yet
+    assert not DBTaskResult.objects.exists()
+    assert len(commit) == MANY  # one process_refund task each, once committed
+    assert progress(client, link) == (
+        {"under-way": str(MANY), "done": "0", "failed": "0"},
+        str(PROGRESS_REFRESH_SECONDS),
+    )
+
+    half = MANY // 2
+    with django_capture_on_commit_callbacks(execute=True):
+        for enqueue in commit[:half]:  # a worker has run half of them
+            enqueue()
+    assert progress(client, link) == (
+        {"under-way": str(MANY - half), "done": str(half), "failed": "0"},
+        str(PROGRESS_REFRESH_SECONDS),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for enqueue in commit[half:]:
+            enqueue()
+    assert progress(client, link) == ({"under-way": "0", "done": str(MANY), "failed": "0"}, None)
+
+    assert DBTaskResult.objects.filter(task_path="tickets.services.process_refund", status="SUCCESSFUL").count() == MANY
+    assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.REFUNDED}
+    at_stripe = [e["data"]["object"] for e in stripe_double.events("refund.created")]
+    assert len({refund["payment_intent"] for refund in at_stripe}) == len(at_stripe) == MANY  # once each
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(order.buyer_email for order in orders)
+    assert services.seats_left(event) == MANY
