@@ -8,7 +8,7 @@
 PYTHON ?= .venv/bin/python
 ARGS ?=
 
-.PHONY: bench bench-programme bench-purchase bench-admin postgres redis
+.PHONY: bench bench-programme bench-purchase bench-admin bench-lighthouse css postgres redis
 
 bench: bench-programme bench-purchase
 
@@ -23,6 +23,20 @@ bench-purchase: $(PYTHON) postgres redis
 # The orders list and the sales summary at 1k, 5k and 20k orders (bench/admin.py; target under 300 ms at 20k).
 bench-admin: $(PYTHON) postgres
 	$(PYTHON) bench/admin.py $(ARGS)
+
+# Lighthouse's mobile performance audit of every public page, under runserver (DJANGO_DEBUG=1) and under gunicorn with
+# the production settings: each must score 100 (bench/lighthouse.py). Needs Node.js and Chromium; installs the pinned
+# Lighthouse into bench/lighthouse/node_modules the first time. Not part of `make bench`.
+bench-lighthouse: $(PYTHON)
+	$(PYTHON) bench/lighthouse.py $(ARGS)
+
+# static/css/bootstrap-netroots.min.css, built from static/scss/bootstrap-netroots.scss (static/scss/build.mjs):
+# commit both. CI checks the built file is up to date (npm run check:css).
+css: node_modules/.package-lock.json
+	npm run --silent build:css
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --silent
 
 # The virtual environment, made as dev.py makes it (from requirements-dev.lock).
 $(PYTHON):

@@ -52,6 +52,7 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.site_requests = 0
         self._connections: dict[str, http.client.HTTPConnection] = {}
+        self._reused: dict[str, bool] = {}  # netloc: its connection stays open after a response (keep-alive)
 
     def get(self, url: str) -> Page:
         return self.request("GET", url)
@@ -78,12 +79,15 @@ class Browser:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         connection = self._connection(netloc)
         try:
-            connection.request(method, target, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException):
+            response, content = _exchange(connection, method, target, body, headers)
+        except ConnectionError:
+            # A kept-alive connection the server closed meanwhile (its keep-alive timeout ran out while this buyer
+            # waited for the others): the request never arrived, and a browser sends it again on a new connection.
             connection.close()
-            raise
+            if not self._reused.get(netloc):
+                raise
+            response, content = _exchange(connection, method, target, body, headers)
+        self._reused[netloc] = not response.will_close
         if netloc in self.sites:
             self._keep_cookies(response.headers.get_all("Set-Cookie") or [])
         if response.getheader("Content-Encoding") == "gzip":
@@ -109,6 +113,19 @@ class Browser:
                     self.cookies[name] = morsel.value
                 else:
                     self.cookies.pop(name, None)
+
+
+def _exchange(
+    connection: http.client.HTTPConnection, method: str, target: str, body: str | None, headers: dict[str, str]
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """One request and its whole answer; the connection is closed on any failure."""
+    try:
+        connection.request(method, target, body=body, headers=headers)
+        response = connection.getresponse()
+        return response, response.read()
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        raise
 
 
 def rotated(site_ports: Sequence[int], number: int) -> tuple[int, ...]:

@@ -1,7 +1,8 @@
 """A small HTTP load generator: standard library only, loopback only, bounded in time and count.
 
 Each connection is a forked process running requests back to back over one http.client connection
-(it reconnects by itself when the server closes, as gunicorn's sync workers do after every response).
+(it reconnects by itself when the server closes it: after each response with sync workers, after the keep-alive
+timeout with threads).
 Requests that finish inside the measurement window, after the warm-up, are counted.
 """
 

@@ -1,10 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 from events import scheduling
-from events.models import Event, Room, Session, SessionSpeaker, Track
+from events.models import Event, InfoPage, Room, Session, SessionSpeaker, Track
 
 
 class SessionSpeakerFormSet(BaseInlineFormSet):
@@ -43,7 +47,10 @@ class EventAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "summary", "description"]}),
-        ("When and where", {"fields": ["starts_at", "ends_at", "venue", "address"]}),
+        (
+            "When and where",
+            {"fields": ["starts_at", "ends_at", "venue", "address", "venue_latitude", "venue_longitude"]},
+        ),
         (
             "Tickets",
             {
@@ -57,7 +64,32 @@ class EventAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Information for attendees", {"fields": ["info_page_links"]}),
     ]
+    readonly_fields = ["info_page_links"]
+
+    @admin.display(description="Information pages")
+    def info_page_links(self, event: Event) -> str:
+        """The event's pages (venue, access, terms...), each a link to edit it, and a link to add one.
+
+        Links, not an inline: a page's text is long, and the event's form stays one that posts its own fields only.
+        """
+        if event.pk is None:
+            return "Save the event, then add its venue, accessibility, FAQ, terms and other pages here."
+        pages = format_html_join(
+            "",
+            '<div><a href="{}">{}</a>{}</div>',
+            (
+                (
+                    reverse("admin:events_infopage_change", args=[page.pk]),
+                    page.title,
+                    "" if page.is_published else " (draft)",
+                )
+                for page in event.info_pages.all()
+            ),
+        )
+        add = reverse("admin:events_infopage_add") + f"?event={event.pk}"
+        return format_html('{}<div><a class="addlink" href="{}">Add a page</a></div>', pages, add)
 
 
 @admin.register(Room)
@@ -117,3 +149,31 @@ class SessionAdmin(admin.ModelAdmin):
             % {"n": len(sessions), "verb": verb},
             messages.SUCCESS,
         )
+
+
+@admin.register(InfoPage)
+class InfoPageAdmin(admin.ModelAdmin):
+    """Venue, accessibility, FAQ, code of conduct, privacy, terms and contact: written in Markdown, shown at
+    /info/<kind>/ and linked from every page's footer and the home page."""
+
+    list_display = ["title", "kind", "event", "position", "is_published", "updated_at"]
+    list_display_links = ["title"]
+    list_editable = ["position", "is_published"]
+    list_filter = ["kind", "is_published", "event"]
+    search_fields = ["title", "summary", "body"]
+    list_select_related = ["event"]
+    formfield_overrides = {  # room to write: the admin's wide text boxes
+        models.CharField: {"widget": forms.TextInput(attrs={"class": "vLargeTextField"})},  # not the kind: a <select>
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField"})},
+    }
+    fieldsets = [
+        (None, {"fields": ["event", "kind", "title", "summary", "body"]}),
+        ("Listing", {"fields": ["position", "is_published"]}),
+    ]
+
+    def get_changeform_initial_data(self, request) -> dict:
+        """A new page is for the current event unless the link says otherwise (?event=<id>)."""
+        initial = super().get_changeform_initial_data(request)
+        if "event" not in initial and (event := Event.objects.current()):
+            initial["event"] = event.pk
+        return initial

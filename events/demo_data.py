@@ -1,6 +1,9 @@
 """Demo data for the Netroots UK one-day event (Saturday 8 January 2028).
 
-Pure data: event, rooms, tracks, organisations, speakers and sessions, read by the demo loader.
+Pure data: event, rooms, tracks, organisations, speakers, sessions and the event's information pages (venue,
+accessibility, FAQ, code of conduct, privacy, terms, contact), read by the demo loader.
+The venue is made up, on a real street; e-mail addresses use the reserved .example domain and the phone
+number is one of Ofcom's numbers kept for drama (020 7946 0xxx).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ EVENT = {
     ),
     "venue": "Holborn Assembly Rooms",
     "address": "40 Theobalds Road, London WC1X 8NW",
+    "venue_latitude": "51.521300",
+    "venue_longitude": "-0.117400",
     "date": "2028-01-08",
     "starts": "09:00",
     "ends": "18:30",
@@ -1071,5 +1076,357 @@ SESSIONS = [
         "speakers": [],
         "place_limit": None,
         "abstract": "An informal drink in the Main Hall to round off the day.",
+    },
+]
+
+INFO_PAGES = [
+    {
+        "kind": "venue",
+        "title": "Venue and getting there",
+        "summary": "Holborn Assembly Rooms on Theobalds Road: Tube, bus, bike and step-free routes.",
+        "position": 1,
+        "body": """\
+The Holborn Assembly Rooms are on the north side of Theobalds Road, between Holborn and King's Cross.
+Registration opens at **09:00** in the Main Hall foyer and the opening keynote starts at 09:45.
+The day ends with drinks in the Main Hall at 18:10.
+
+## By Tube
+
+- **Holborn** (Central and Piccadilly lines): 8 minutes' walk. Leave by the Kingsway exit, go north up
+  Southampton Row and turn right into Theobalds Road.
+- **Chancery Lane** (Central line): 8 minutes' walk north along Gray's Inn Road.
+- **Russell Square** (Piccadilly line): 10 minutes' walk south-east through Queen Square.
+
+Holborn and Chancery Lane have stairs and escalators only. For a step-free journey, use **Farringdon** or
+**Tottenham Court Road** (Elizabeth line, lifts from street to train) or **King's Cross St Pancras**, then a
+bus. Lifts are sometimes out of service: check [TfL's step-free guide](https://tfl.gov.uk/transport-accessibility/)
+on the morning.
+
+## By train
+
+King's Cross, St Pancras and Euston are 15 to 20 minutes' walk, or a short ride on the 17, 45 or 46 bus down
+Gray's Inn Road. Farringdon (Thameslink and Elizabeth line) is 12 minutes' walk.
+
+## By bus
+
+The **19**, **38**, **55** and **243** stop on Theobalds Road, a minute from the door (stop "Theobalds Road /
+Gray's Inn Road"). The **17**, **45** and **46** run along Gray's Inn Road. Every London bus is step-free and
+has a wheelchair space.
+
+## By bike
+
+There are Santander Cycles docking stations on Red Lion Street and Lamb's Conduit Street, and a covered rack
+for 30 bikes in the venue's courtyard, through the side gate.
+
+## By car
+
+There is no parking at the venue, and the area is inside the Congestion Charge zone (Saturdays included).
+If you hold a Blue Badge, [tell us](/info/contact/) by 1 January and we will keep you one of the two spaces
+in the courtyard.
+
+## Finding the entrance
+
+The main door is in the middle of the building's front, under the green banner. It is level with the
+pavement, with automatic doors. Stewards in green lanyards will be outside from 08:45.
+""",
+    },
+    {
+        "kind": "accessibility",
+        "title": "Accessibility",
+        "summary": "Step-free rooms, accessible toilets, a hearing loop, captions, BSL for the keynote and a quiet room.",
+        "position": 2,
+        "body": """\
+We want everyone who wants to come to be able to take part fully. This page says what the building and the
+day offer. If you need anything else, or aren't sure, write to <access@netroots.example> or call
+[020 7946 0321](tel:+442079460321) (weekdays, 10:00 to 17:00) and we will work it out with you. Tell us by **18 December**
+for anything we need to book, such as an interpreter.
+
+[TOC]
+
+## Getting in and around
+
+- The main entrance on Theobalds Road is step-free: level with the pavement, with automatic doors.
+- A lift serves every floor. The Main Hall, the Council Room and the Library are on the ground floor;
+  Seminar Rooms A and B and the quiet room are on the first floor.
+- Every room has spaces for wheelchair users at the front and at the back, and some chairs with arms.
+  Ask a steward if you would like a seat kept for you.
+- Routes between rooms are at least 1.2 metres wide, and signs use large, high-contrast lettering.
+
+## Toilets
+
+- Accessible toilets on the ground floor (by the Main Hall) and the first floor (by the lift), each with
+  an emergency cord.
+- Gender-neutral toilets on the ground floor, as well as men's and women's toilets on both floors.
+- There is no Changing Places toilet in the building: the nearest is at King's Cross station.
+
+## Hearing and seeing
+
+- **Hearing loop**: in the Main Hall and the Council Room. Switch your hearing aid to T. Ask a steward
+  for a portable loop in the other rooms.
+- **Live captions**: every session in the Main Hall is captioned by a human captioner on the screen beside
+  the stage, and on your phone through a link we send the day before.
+- **British Sign Language**: BSL interpreters for the opening keynote and the closing plenary. If you
+  would like BSL for another session, tell us by 18 December and we will do our best to book it.
+- **Large print**: programmes in large print at registration. This website works with screen readers and
+  at any text size.
+
+## Quiet room
+
+The **Reading Room** on the first floor is a quiet room all day: dimmed lights, comfortable seats, no
+phone calls and no conversations. Anyone may use it, for as long as they like.
+
+## Assistance and companions
+
+- Assistance dogs are welcome; there is water for them at registration.
+- If you need a personal assistant or companion with you, they come free: write to us with your booking
+  reference and we will add a ticket for them.
+- Stewards in green lanyards can guide you around the building and fetch food and drink from the lunch
+  queue for you.
+
+## Food
+
+Lunch is vegetarian, with vegan and gluten-free choices labelled. Tell us about allergies when you
+write, and we will check with the caterers.
+""",
+    },
+    {
+        "kind": "faq",
+        "title": "Questions and answers",
+        "summary": "Tickets on your phone, coming for part of the day, food, photos, children and more.",
+        "position": 3,
+        "body": """\
+[TOC]
+
+## Do I need to print my ticket?
+
+No. Show the QR code from your confirmation email or your booking page on your phone at the door. If your
+phone is flat, give us your name or your booking reference and we will find you.
+
+## What does the ticket include?
+
+The whole day: every talk, panel and workshop, tea and coffee all day, and a light lunch.
+
+## Can I come for part of the day?
+
+Of course. Come and go as you like; keep your ticket handy to get back in.
+
+## How do the workshops with limited places work?
+
+Places are first come, first served on the day. Get to the room a few minutes before the start. If a
+workshop is full, the steward at the door will point you to another session.
+
+## Can someone else use my ticket?
+
+Yes. Write to <tickets@netroots.example> with your booking reference and the new name, and we will change
+it. There is no charge.
+
+## I've lost my confirmation email.
+
+Use [Find your booking](/tickets/find/) with the email address you booked with, and we will send your
+booking links again.
+
+## Will there be photos and recordings?
+
+Sessions in the Main Hall are filmed and may be published afterwards. A photographer will be around during
+the day. If you would rather not be photographed, pick up a red lanyard at registration and our
+photographer will leave you out.
+
+## Can I bring children?
+
+Anyone aged 16 or over is welcome on their own ticket. Younger people are welcome with an adult, and need a
+ticket too. There is no crèche.
+
+## Is there a cloakroom?
+
+A small one by registration, for coats and bags. Please travel light: there is no room for suitcases.
+
+## Is there wifi?
+
+Yes, free throughout the building. The network name and password are on the back of your badge.
+
+## I'm a journalist. Can I come?
+
+Yes. Write to <press@netroots.example> with the outlet you are writing for, and we will put you on the list.
+""",
+    },
+    {
+        "kind": "code-of-conduct",
+        "title": "Code of conduct",
+        "summary": "Argue with ideas, not people: how we expect everyone to behave, and how to report a problem.",
+        "position": 4,
+        "body": """\
+Netroots UK brings together people from many parties, unions and campaigns who don't always agree. That is
+the point of the day. We want everyone to be able to speak, listen, disagree and learn without being
+harassed, belittled or left out. This code applies to everyone: attendees, speakers, volunteers, organisers
+and sponsors, in the building and in the event's online spaces.
+
+## What we expect
+
+- Take on arguments, not the people making them. Robust debate is welcome; personal attacks are not.
+- Give others room to speak, especially in workshops and question times. Keep questions short and to the
+  point.
+- Ask before you photograph or film someone up close, and respect red lanyards: their wearers have asked
+  not to be photographed.
+- Look out for each other. If someone seems uncomfortable, check in with them or find a steward.
+
+## What is not acceptable
+
+- Harassment or intimidation of any kind, in person or online, including stalking, following someone
+  around, and unwelcome physical contact or sexual attention.
+- Insults or jokes about anyone's sex, gender identity, sexual orientation, race, ethnicity, religion,
+  disability, age, appearance or class.
+- Disrupting sessions, or repeatedly talking over others.
+- Sharing someone's personal details, or photos of them, without their consent.
+
+## How to report a problem
+
+- On the day: speak to any steward in a green lanyard, or go to the registration desk and ask for the
+  safety lead. You can also call or text [020 7946 0321](tel:+442079460321), answered all day.
+- Before or after the event: write to <conduct@netroots.example>. Only the two organisers who handle
+  conduct reports read this address.
+
+We will listen, take what you tell us seriously, and keep it confidential. You don't have to be the person
+affected to report something.
+
+## What we will do
+
+Depending on what happened, we may speak to the person, warn them, ask them to leave the event with no
+refund, or bar them from future events. If anyone is in danger we will call the police. We will tell you
+what we have done.
+""",
+    },
+    {
+        "kind": "privacy",
+        "title": "Privacy notice",
+        "summary": "What we keep about you when you book, why, for how long, and who processes your payment.",
+        "position": 5,
+        "body": """\
+This notice explains what personal information the organisers of Netroots UK ("we") keep when you book a
+ticket or visit this website, and what we do with it. We are the data controller for it. Questions, and
+requests about your information, go to <privacy@netroots.example>.
+
+[TOC]
+
+## What we keep
+
+When you book:
+
+- your name and email address;
+- the names you give for each ticket (your own, if you leave them blank);
+- your booking: its reference, the number of tickets, what you paid, any refund, and when each ticket was
+  checked in at the door;
+- for a booking that is not yet paid, a scrambled (keyed hash) form of your internet address, so that no
+  one can hold all the seats at once. We never keep the address itself.
+
+When you visit the website, our servers log each request (the page, the time and your internet address)
+to keep the site running and secure.
+
+We **don't** keep your card details: they go straight to Stripe and we never see them. The site uses
+no advertising or analytics tools, sets no tracking cookies, and loads nothing from other websites: the map
+link on the venue page is a plain link to OpenStreetMap.
+
+## Why we keep it
+
+- To sell you tickets, send them to you, let you in on the day, and refund you if needed: this is needed
+  to carry out our agreement with you (the contract).
+- To keep the booking system fair and secure: our legitimate interest in running the event safely.
+- To keep accounts: a legal obligation.
+
+We will email you about your booking and about changes to the day. We won't add you to any mailing list
+or share your details with the organisations taking part.
+
+## Who processes it for us
+
+- **Stripe** (Stripe Payments UK Ltd) takes your payment and handles refunds. Stripe keeps its own records
+  of the payment under its [privacy policy](https://stripe.com/gb/privacy).
+- Our **hosting provider** runs the servers the website and its database live on, in the UK.
+- Our **email provider** sends your confirmation and any updates.
+
+Each only acts on our instructions and under a contract with us, except Stripe's own records, which it
+keeps as a controller in its own right, as banks do.
+
+## How long we keep it
+
+- Bookings and payment records: six years after the end of the financial year they were made in, as
+  UK tax law requires; then we delete them.
+- Names on tickets and check-in times: three months after the event; then we delete them and keep only
+  the counts.
+- Server logs: 30 days.
+
+## Your rights
+
+You can ask us for a copy of the information we hold about you, ask us to correct it, delete it or stop
+using it, and object to how we use it. Write to <privacy@netroots.example> and we will reply within a month.
+If you are unhappy with our answer, you can complain to the Information Commissioner's Office at
+[ico.org.uk](https://ico.org.uk/make-a-complaint/).
+""",
+    },
+    {
+        "kind": "terms",
+        "title": "Tickets, refunds and cancellation",
+        "summary": "What you buy, when you can get your money back, and what happens if plans change.",
+        "position": 6,
+        "body": """\
+These terms apply when you book tickets for Netroots UK on Saturday 8 January 2028. They are short, and
+written to be read.
+
+## Your booking
+
+- A ticket costs **£5** and covers the whole day for one person.
+- You can book up to 10 tickets at a time. We hold your seats for 30 minutes while you pay; if you don't
+  finish paying, they go back on sale.
+- Payment is taken by Stripe. Your booking is confirmed when we email you your tickets.
+- Check the names and date on your confirmation, and tell us at once if anything is wrong.
+
+## If you can't come
+
+- **Until Saturday 1 January 2028**: we will refund your tickets in full. Write to
+  <tickets@netroots.example> with your booking reference. The money goes back to the card you paid with,
+  usually within 5 to 10 working days.
+- **After that**: we can't refund, but you can give your ticket to someone else. Tell us their name and we
+  will change it, free of charge.
+- Because the tickets are for an event on a fixed date, the 14-day cooling-off period for buying online
+  does not apply. These terms take its place.
+
+## If plans change
+
+- **If we cancel the event**, we refund every ticket in full, without your having to ask.
+- **If we have to move it to another date**, you choose: keep your ticket for the new date, or have a full
+  refund.
+- The programme may change: speakers sometimes drop out, and sessions move. We will keep the website up to
+  date, but a change to the programme is not a reason for a refund.
+
+## On the day
+
+- Everyone attending agrees to follow our [code of conduct](/info/code-of-conduct/). If we ask someone to
+  leave because of their behaviour, we won't refund their ticket.
+- Workshops with limited places are first come, first served.
+
+## About us
+
+Netroots UK is organised by volunteers. If something goes wrong, write to <hello@netroots.example> and we
+will do our best to put it right. Nothing in these terms takes away your rights under UK consumer law.
+""",
+    },
+    {
+        "kind": "contact",
+        "title": "Contact us",
+        "summary": "Who to write to about bookings, access, conduct, the press and everything else.",
+        "position": 7,
+        "body": """\
+We are a small team of volunteers and answer on weekdays, usually within two working days. On the day,
+find a steward in a green lanyard, or the registration desk by the Main Hall.
+
+| About | Write to |
+| --- | --- |
+| Your booking, refunds, changing a name | <tickets@netroots.example> (with your booking reference) |
+| Access needs | <access@netroots.example>, or call [020 7946 0321](tel:+442079460321) |
+| Something that happened at the event | <conduct@netroots.example> |
+| Your personal information | <privacy@netroots.example> |
+| Press and media | <press@netroots.example> |
+| Anything else | <hello@netroots.example> |
+
+Lost your tickets? [Find your booking](/tickets/find/) and we will email your booking links again.
+""",
     },
 ]

@@ -1,4 +1,6 @@
 from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -6,8 +8,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
-from events import scheduling
+from events import markdown, scheduling
 from speakers import redirects
 from speakers.models import Speaker
 
@@ -32,6 +35,8 @@ TICKET_PRICE_MESSAGE = (
     f"{PER_ORDER_LIMIT_MAX} tickets stay within Stripe's largest)."
 )
 CAPACITY_MESSAGE = "An event needs at least 1 seat."
+VENUE_LOCATION_MESSAGE = "Give both the latitude and the longitude of the venue, or neither."
+OPENSTREETMAP_ZOOM = 18  # streets and building entrances
 
 
 def validate_ticket_price(pence: int) -> None:
@@ -54,6 +59,23 @@ class Event(models.Model):
     description = models.TextField(blank=True)
     venue = models.CharField(max_length=160)
     address = models.CharField(max_length=240)
+    venue_latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+        help_text="Where the venue's entrance is, for the map link: on openstreetmap.org, right-click the entrance, "
+        "choose “Show address”, and copy the first number here (51.52… in London).",
+    )
+    venue_longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+        help_text="The second number (-0.11… in central London).",
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     ticket_price_pence = models.PositiveIntegerField(
@@ -109,17 +131,51 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(capacity__gte=1), name="event_capacity_at_least_1", violation_error_message=CAPACITY_MESSAGE
             ),
+            models.CheckConstraint(
+                condition=Q(venue_latitude__isnull=True, venue_longitude__isnull=True)
+                | Q(venue_latitude__isnull=False, venue_longitude__isnull=False),
+                name="event_venue_location_both_or_neither",
+                violation_error_message=VENUE_LOCATION_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
-        """Raises ValidationError if the event ends before it starts, or sales close before they open."""
+        """Raises ValidationError if the event ends before it starts, sales close before they open, or the venue's
+        location is half given."""
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The event must end after it starts."})
         if self.sales_open_at and self.sales_close_at and self.sales_close_at <= self.sales_open_at:
             raise ValidationError({"sales_close_at": "Sales must close after they open."})
+        if (self.venue_latitude is None) != (self.venue_longitude is None):
+            missing = "venue_longitude" if self.venue_longitude is None else "venue_latitude"
+            raise ValidationError({missing: VENUE_LOCATION_MESSAGE})
+
+    @property
+    def map_url(self) -> str:
+        """A link to the venue on OpenStreetMap, with a marker on it; "" if its location isn't set.
+
+        A plain link: the site embeds no map, so no third-party script or tracking reaches the page.
+        """
+        if self.venue_latitude is None or self.venue_longitude is None:
+            return ""
+        lat, lon = self.venue_latitude, self.venue_longitude
+        return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map={OPENSTREETMAP_ZOOM}/{lat}/{lon}"
+
+    @cached_property
+    def public_info_pages(self) -> list["InfoPage"]:
+        """The event's published information pages, in their order: one query, once per Event instance.
+
+        Every public page's footer lists them, and the home page too: both read this, from the one `event` object.
+        """
+        return list(self.info_pages.published().defer("body"))  # the footer needs no page's text
+
+    @property
+    def info_page_by_kind(self) -> dict[str, "InfoPage"]:
+        """public_info_pages by kind ("terms", "privacy", ...), for a template that links to one of them."""
+        return {page.kind: page for page in self.public_info_pages}
 
     @property
     def days(self) -> list:
@@ -267,3 +323,66 @@ class SessionSpeaker(models.Model):
 def programme_speakers() -> "models.QuerySet[Speaker]":
     """Speakers who lead at least one published session: the programme's speakers, each once."""
     return Speaker.objects.filter(session_roles__session__is_published=True).distinct()
+
+
+class InfoPageQuerySet(models.QuerySet["InfoPage"]):
+    def published(self) -> "InfoPageQuerySet":
+        """Pages the public may see."""
+        return self.filter(is_published=True)
+
+
+class InfoPage(models.Model):
+    """One page of what attendees need to know besides the programme (getting there, access, terms...).
+
+    Organisers write it in admin, in Markdown (events.markdown renders and sanitises it). Each event has at most
+    one page of each kind, and the kind is its address: /info/<kind>/.
+    """
+
+    class Kind(models.TextChoices):
+        VENUE = "venue", "Venue and getting there"
+        ACCESSIBILITY = "accessibility", "Accessibility"
+        FAQ = "faq", "Questions and answers"
+        CODE_OF_CONDUCT = "code-of-conduct", "Code of conduct"
+        PRIVACY = "privacy", "Privacy notice"
+        TERMS = "terms", "Tickets, refunds and cancellation"
+        CONTACT = "contact", "Contact"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="info_pages")
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="Which page this is. It gives the page its address (/info/venue/, /info/terms/ ...); the ticket "
+        "form links to the terms and the privacy notice, and the venue page shows the event's address and map link.",
+    )
+    title = models.CharField(max_length=120, help_text="The page's heading, and its link in the footer.")
+    summary = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="One sentence under the link on the home page, and in previews of the page shared online.",
+    )
+    body = models.TextField(
+        help_text="Markdown: ## Heading, **bold**, *italic*, - lists, 1. numbered lists, [words](https://link), "
+        "and [TOC] on a line of its own for a list of the headings. HTML is shown as typed, not run."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Pages are listed by this, smallest first.")
+    is_published = models.BooleanField("published", default=True, help_text="Untick to keep a draft off the site.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InfoPageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "kind"]
+        verbose_name = "information page"
+        constraints = [models.UniqueConstraint(fields=["event", "kind"], name="info_page_one_of_each_kind_per_event")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        """The page's public address (the pages shown are the current event's)."""
+        return reverse("events:info-page", args=[self.kind])
+
+    @property
+    def body_html(self) -> SafeString:
+        """`body` as sanitised HTML (events.markdown.render)."""
+        return markdown.render(self.body)

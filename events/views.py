@@ -4,6 +4,9 @@ Speakers show only as the programme's speakers (events.models.programme_speakers
 sessions are all unpublished appears on no public page. The organisations page lives here, not in the
 speakers app, because that rule needs the sessions.
 
+The event's information pages (venue, accessibility, terms...) are here too: what organisers wrote for the current
+event, one page per kind.
+
 The site (netroots.urls) maps them to URLs and caches the pages (netroots.pagecache).
 """
 
@@ -13,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 
 from events import calendar, timetable
 from events.current import current_event_or_404
-from events.models import Session, programme_speakers
+from events.models import InfoPage, Session, programme_speakers
 from speakers.models import Organisation
 
 
@@ -87,3 +90,10 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
         groups[Organisation.KIND_HEADINGS[organisation.kind]].append(organisation)
     groups = {heading: members for heading, members in groups.items() if members}
     return render(request, "speakers/organisation_list.html", {"groups": groups})
+
+
+def info_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """One of the current event's published information pages (`kind`: an InfoPage.Kind value); 404 if it has none."""
+    event = current_event_or_404(request)
+    page = get_object_or_404(InfoPage.objects.published(), event=event, kind=kind)
+    return render(request, "events/info_page.html", {"event": event, "page": page})

@@ -51,7 +51,7 @@ from django.urls import Resolver404, resolve
 logger = logging.getLogger(__name__)
 
 PROGRAMME = "programme"  # what every public page shows: the events and speakers apps' models
-SALES = "sales"  # tickets left: the home page
+SALES = "sales"  # tickets left: the home and session pages
 PAGE_TTL = 60  # seconds: bounds how long a page outlives a change no signal reports
 LOCAL_BYTES = 32 * 2**20  # gzipped pages each process keeps; 2,400 sessions' site is about 15 MB
 RETRY_SECONDS = 1.0  # while the shared cache fails, this process tries it again this often, in the background

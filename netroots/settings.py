@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sites",  # SITE_ID below; needed by django.contrib.redirects
     "django.contrib.redirects",  # 301s from the old URLs of renamed sessions and speakers
+    "django.contrib.sitemaps",  # /sitemap.xml (netroots/sitemaps.py)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",
@@ -161,6 +162,7 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["netroots.formats"]  # en_GB with a 24-hour clock (the admin's times; netroots/formats/)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -204,8 +204,9 @@ def refund_payment(*, payment_intent_id: str, amount_pence: int | None, idempote
     can be matched to our request. Retrying with the same key gets the same refund, never a second one: so
     when Stripe's answer is lost (a timeout, a dropped connection; the library has already retried,
     STRIPE_REFUND_RETRIES), this waits REFUND_RECHECK_PAUSE_SECONDS and asks again, to learn what really happened.
-    Raises RefundUnconfirmed if Stripe still doesn't answer (the refund may have been made: ask again later
-    with the same key), PaymentError if Stripe refuses or reports the refund failed or cancelled.
+    Raises RefundUnconfirmed if Stripe still doesn't answer, or answers 409 (the same key is in flight in another
+    request): the refund may have been made, so ask again later with the same key. Raises PaymentError if Stripe
+    refuses or reports the refund failed or cancelled.
     """
     params = {
         "payment_intent": payment_intent_id,
@@ -225,10 +226,14 @@ def refund_payment(*, payment_intent_id: str, amount_pence: int | None, idempote
             if last_try:
                 raise RefundUnconfirmed(
                     "Stripe did not answer in time, so we don't know yet whether the refund went through. "
-                    "Nothing is recorded as refunded until Stripe confirms it; we ask again every minute."
+                    "Nothing is recorded as refunded until Stripe confirms it; it is asked again automatically."
                 ) from exc
             time.sleep(REFUND_RECHECK_PAUSE_SECONDS)
         except stripe.StripeError as exc:
+            if exc.http_status == 409:  # the same key in flight elsewhere (a second run of the task): not a refusal
+                raise RefundUnconfirmed(
+                    "Stripe is still answering another request for this refund; it is asked again automatically."
+                ) from exc
             raise PaymentError(f"Stripe refused the refund of {payment_intent_id}: {exc}") from exc
     if refund.status in REFUND_FAILED:
         raise PaymentError(f"Stripe could not refund {payment_intent_id}: the refund {refund.id} {refund.status}.")

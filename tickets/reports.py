@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from events.models import Event
-from tickets.models import Order, OrderStatus, Refund, Ticket, held_seats_q
+from tickets.models import Email, Order, OrderStatus, Refund, Ticket, held_seats_q
 
 LONDON = ZoneInfo("Europe/London")
 CSV_HEADER = [
@@ -36,6 +36,7 @@ class SalesSummary:
     refunded: int
     refunded_pence: int
     checked_in: int
+    failed_emails: int = 0
 
     @property
     def left(self) -> int:
@@ -49,7 +50,8 @@ def sales_summary(*, now: datetime | None = None) -> list[SalesSummary]:
     seats_taken does); held counts pending orders that hold seats (held_seats_q); revenue is pence paid for
     paid orders less their refunds (RefundQuerySet.money_back), so net of partial refunds too. Refunded counts
     seats and pence given back: refunded orders in full, and partial refunds of paid ones. Checked in counts
-    valid tickets of paid orders.
+    valid tickets of paid orders. Failed emails counts emails still owed (EmailQuerySet.owed) and not sent that a
+    send has already failed (tried, or an error kept): the ones an organiser may need to resend or chase.
     """
     now = now or timezone.now()
 
@@ -76,6 +78,7 @@ def sales_summary(*, now: datetime | None = None) -> list[SalesSummary]:
             Count("pk"),
             event="order__event",
         ),
+        failed_emails=per_event(failed_emails(), Count("pk"), event="order__event"),
     )
     return [
         SalesSummary(
@@ -87,9 +90,17 @@ def sales_summary(*, now: datetime | None = None) -> list[SalesSummary]:
             refunded=event.refunded,
             refunded_pence=event.refunded_pence,
             checked_in=event.checked_in,
+            failed_emails=event.failed_emails,
         )
         for event in events
     ]
+
+
+def failed_emails():
+    """Emails still owed and not sent whose sending has failed: an error kept, or tried and not being sent right now
+    (a send claims the row and counts the attempt before it talks to the mail server)."""
+    tried = Q(attempts__gt=0, claimed_at__isnull=True) | ~Q(last_error="")
+    return Email.objects.owed().filter(tried, sent_at__isnull=True)
 
 
 def paid_tickets(orders: Iterable[Order] | None = None):

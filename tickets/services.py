@@ -10,11 +10,12 @@ the others (refunds, releasing holds).
 import logging
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -74,6 +75,54 @@ def seats_left(event: Event) -> int:
     One query. Locks nothing: to act on the answer, lock the event row first (as reserve_tickets does).
     """
     return max(event.capacity - Order.objects.seats_taken(event), 0)
+
+
+FEW_LEFT = 20  # seats: at most this many left (and some) is "few left" on every page that shows the sales state
+
+
+class SalesStatus(models.TextChoices):
+    ON_SALE = "on-sale", "On sale"
+    FEW_LEFT = "few-left", "Few left"
+    SOLD_OUT = "sold-out", "Sold out"
+    NOT_YET_OPEN = "not-yet-open", "Not on sale yet"
+    CLOSED = "closed", "Closed"
+
+
+@dataclass(frozen=True)
+class SalesState:
+    """Whether tickets for one event can be bought, as every page says it.
+
+    `status`; `seats_left` (0 unless bookable); `figure`, the state in a few words ("Only 3 left", "Sold out");
+    `sentence`, the state for the buyer in one sentence ("Only 3 tickets left.", "Tickets go on sale on ...").
+    """
+
+    event_id: int
+    status: SalesStatus
+    seats_left: int
+    figure: str
+    sentence: str
+
+    @property
+    def can_book(self) -> bool:
+        """True when the ticket form takes bookings: the only state in which a page offers a booking button."""
+        return self.status in (SalesStatus.ON_SALE, SalesStatus.FEW_LEFT)
+
+
+def sales_state(event: Event, *, now: datetime | None = None) -> SalesState:
+    """The one answer to "can I buy a ticket for `event` at `now` (default: now)?" for the home page, the session
+    pages and the ticket form: not yet open or closed (sales_problem's sentence), else sold out, few left (at most
+    FEW_LEFT seats) or on sale. At most one query (seats_left, only while sales are open); locks nothing."""
+    now = now or timezone.now()
+    if problem := sales_problem(event, now=now):
+        status = SalesStatus.NOT_YET_OPEN if now < event.sales_open_at else SalesStatus.CLOSED
+        return SalesState(event.pk, status, 0, status.label, problem)
+    left = seats_left(event)
+    if left == 0:
+        return SalesState(event.pk, SalesStatus.SOLD_OUT, 0, "Sold out", "Every ticket has been reserved.")
+    tickets = f"{left} ticket{'s' if left != 1 else ''}"
+    if left <= FEW_LEFT:
+        return SalesState(event.pk, SalesStatus.FEW_LEFT, left, f"Only {left} left", f"Only {tickets} left.")
+    return SalesState(event.pk, SalesStatus.ON_SALE, left, f"{left} left", f"{tickets} left.")
 
 
 def hold_ends_at(event: Event, *, now: datetime) -> datetime:

@@ -60,8 +60,6 @@ def reserve(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "unpaid_orders": Order.objects.filter(reference__in=references).awaiting_checkout().order_by("-created_at"),
-        "seats_left": services.seats_left(event),
-        "sales_problem": services.sales_problem(event),
     }
     response = render(request, "tickets/reserve.html", context, status=status)
     # The form's POST is answered with a redirect to Stripe Checkout, and browsers hold redirects after a

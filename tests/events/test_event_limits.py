@@ -29,12 +29,13 @@ def event_form(event: Event, **changes) -> dict:
             "description",
             "venue",
             "address",
-            "ticket_price_pence",
             "capacity",
             "per_order_limit",
             "hold_minutes",
         ]
     }
+    pence = event.ticket_price_pence
+    data["ticket_price"] = f"{pence // 100}.{pence % 100:02d}"  # typed in pounds (tickets.admin.events.PoundsField)
     for field in ["starts_at", "ends_at", "sales_open_at", "sales_close_at"]:
         data[f"{field}_0"], data[f"{field}_1"] = split(getattr(event, field))
     return {**data, **changes}
@@ -123,7 +124,15 @@ def test_the_database_refuses_such_prices_and_capacities_too(field, value):
         Event.objects.filter(pk=event.pk).update(**{field: value})
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [("ticket_price_pence", 10, PRICE), ("capacity", 0, CAPACITY)])
+PRICE_IN_POUNDS = (
+    "Enter 0 for free tickets, or a price from £0.30 (Stripe's smallest payment) to £9,999.99 "
+    "(so that 100 tickets stay within Stripe's largest)."
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"), [("ticket_price", "0.10", PRICE_IN_POUNDS), ("capacity", 0, CAPACITY)]
+)
 def test_the_admin_refuses_a_price_below_stripes_minimum_and_no_seats_with_a_clear_message(
     client, organiser, field, value, message
 ):
@@ -135,6 +144,6 @@ def test_the_admin_refuses_a_price_below_stripes_minimum_and_no_seats_with_a_cle
     assert message.replace("'", "&#x27;") in response.content.decode()
     event.refresh_from_db()
     assert (event.ticket_price_pence, event.capacity) == (500, 400)
-    assert client.post(url, event_form(event, ticket_price_pence=0, capacity=1)).status_code == 302
+    assert client.post(url, event_form(event, ticket_price="0", capacity=1)).status_code == 302
     event.refresh_from_db()
     assert (event.ticket_price_pence, event.capacity) == (0, 1)

@@ -52,6 +52,7 @@ def test_the_order_list_shows_the_sales_summary(client, organiser, sales):
         "revenue": "£27.50",
         "refunded": "2 (£11)",
         "checked-in": "1 of 5",
+        "failed-emails": "0",
     }
 
 

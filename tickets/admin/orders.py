@@ -86,15 +86,31 @@ class EmailProblemFilter(admin.SimpleListFilter):
     parameter_name = "email"
 
     def lookups(self, request, model_admin):
-        return [("unsent", "Not sent (failed or waiting)")]
+        return [("unsent", "Not sent (failed or waiting)"), ("failed", "Failed (tried, not sent)")]
 
     def queryset(self, request, queryset):
         if self.value() == "unsent":
             return queryset.filter(emails__sent_at__isnull=True).distinct()
+        if self.value() == "failed":  # the sales summary's "failed emails"
+            return queryset.filter(pk__in=reports.failed_emails().values("order"))
         return queryset
 
 
 EDITABLE_ORDER_FIELDS = ["buyer_name", "buyer_email"]  # everything else changes only through services
+
+# Fields of the order page shown only when they say something about this order (the rest are always shown).
+APPLIES_WHEN = {
+    "hold_expires": lambda order: order.is_pending,  # a paid or released order holds nothing any more
+    "paid": lambda order: order.paid_at is not None,
+    "released": lambda order: order.is_released,  # not on an order paid after all (its log says it was released)
+    "refunded": lambda order: order.refunded_at is not None,
+    "refunded_amount": lambda order: order.refunds.exists(),
+    "remaining_amount": lambda order: order.refunds.exists(),
+    "awaiting_bank_payment": lambda order: order.is_awaiting_async_payment,
+    "stripe_checkout_session_id": lambda order: bool(order.stripe_checkout_session_id),
+    "stripe_payment_intent_id": lambda order: bool(order.stripe_payment_intent_id),
+    "stripe_refund_id": lambda order: bool(order.stripe_refund_id),
+}
 
 
 @admin.register(Order)
@@ -106,7 +122,7 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
     inlines = [TicketInline, RefundInline, EmailInline, StripeEventInline, OrderLogInline]
     actions = ["refund", "resend_confirmation", "export_attendees"]
     fieldsets = [
-        (None, {"fields": ["reference", "event", "status"]}),
+        (None, {"fields": ["reference", "event", "status", "awaiting_bank_payment"]}),
         ("Buyer", {"fields": EDITABLE_ORDER_FIELDS}),
         ("Tickets and money", {"fields": ["quantity", "unit_price", "total", "refunded_amount", "remaining_amount"]}),
         ("Times", {"fields": ["created", "hold_expires", "paid", "released", "refunded"]}),
@@ -148,12 +164,19 @@ class OrderAdmin(AttendeeExport, OrderRefunds, admin.ModelAdmin):
         obj.save(update_fields=[*EDITABLE_ORDER_FIELDS, "updated_at"])
 
     def get_fieldsets(self, request, obj=None):
-        """Mention a bank payment on its way only when there is one."""
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not obj.is_awaiting_async_payment:
-            return fieldsets
-        (name, options), *rest = fieldsets
-        return [(name, {**options, "fields": [*options["fields"], "awaiting_bank_payment"]}), *rest]
+        """Only the fields that apply to this order (APPLIES_WHEN): no hold on a paid order, no refund figures
+        before a refund, no empty Stripe ids; a heading left with no fields goes too."""
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = [field for field in options["fields"] if obj is None or self._applies(field, obj)]
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    @staticmethod
+    def _applies(field: str, order: Order) -> bool:
+        shown_when = APPLIES_WHEN.get(field)
+        return shown_when is None or shown_when(order)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"sales_summary": reports.sales_summary(), **(extra_context or {})})

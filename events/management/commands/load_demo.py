@@ -1,12 +1,14 @@
 """Load the Netroots UK demo programme (events/demo_data.py) and an organiser login.
 
-Idempotent: every row is matched by its slug and updated in place, so a second run changes
-nothing. Sessions and speakers that organisers added themselves are left alone.
+Idempotent: every row is matched by its slug (an information page by its event and kind) and updated
+in place, so a second run changes nothing. Sessions and speakers that organisers added themselves are
+left alone.
 """
 
 import os
 import secrets
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -14,7 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from events import demo_data
-from events.models import Event, Room, Session, SessionSpeaker, Track
+from events.models import Event, InfoPage, Room, Session, SessionSpeaker, Track
 from speakers.models import Organisation, Speaker
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,7 +40,8 @@ def upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
     for name in changed:
         setattr(obj, name, values[name])
     if changed:
-        obj.save(update_fields=changed)
+        touched = [field.name for field in model._meta.concrete_fields if getattr(field, "auto_now", False)]
+        obj.save(update_fields=changed + touched)  # an "updated at" field says when, too
     return obj, bool(changed)
 
 
@@ -72,9 +75,14 @@ class Command(BaseCommand):
                 "ends_at": at(day, data["ends"]),
                 "sales_open_at": moment(data["sales_open"]),
                 "sales_close_at": moment(data["sales_close"]),
+                "venue_latitude": Decimal(data["venue_latitude"]),
+                "venue_longitude": Decimal(data["venue_longitude"]),
             },
         )
         changes = int(changed)
+        for row in demo_data.INFO_PAGES:
+            _, changed = upsert(InfoPage, {"event": event, "kind": row["kind"]}, _without(row, "kind"))
+            changes += changed
         rooms, tracks, organisations, speakers = {}, {}, {}, {}
         for row in demo_data.ROOMS:
             rooms[row["slug"]], changed = upsert(Room, {"event": event, "slug": row["slug"]}, _without(row, "slug"))

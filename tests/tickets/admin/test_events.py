@@ -69,7 +69,7 @@ def test_one_seat_each_is_said_in_the_singular(client, organiser):
 
 def test_a_new_price_or_limit_leaves_existing_orders_costing_what_they_did(client, organiser, event):
     before = list(Order.objects.order_by("pk").values_list("quantity", "unit_price_pence", "total_pence"))
-    assert client.post(url(event), event_form(event, ticket_price_pence=900, per_order_limit=1)).status_code == 302
+    assert client.post(url(event), event_form(event, ticket_price="9.00", per_order_limit=1)).status_code == 302
     assert list(Order.objects.order_by("pk").values_list("quantity", "unit_price_pence", "total_pence")) == before
     order = services.reserve_tickets(event=event, buyer_name="Ada", buyer_email="ada@example.com", quantity=1)
     assert (order.unit_price_pence, order.total_pence) == (900, 900)
