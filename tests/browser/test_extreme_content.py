@@ -35,7 +35,9 @@ ONE_WORD_NAME = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissen
 def extreme(live_server, transactional_db):
     """A programme made of extreme content; returns the live server's address and the pages to visit."""
     event = EventFactory(capacity=500, address=f"Unit 7, {LONG_WORD} Industrial Estate, London E1 6AN")
-    rooms = [RoomFactory(event=event, name=name) for name in ("Main hall", f"Room {LONG_WORD}", CJK[:12], RTL[:16])]
+    rooms = [
+        RoomFactory(event=event, name=name) for name in ("Main hall", f"Room {LONG_WORD}"[:80], CJK[:12], RTL[:16])
+    ]
     tracks = [TrackFactory(event=event, name=TRACK), TrackFactory(event=event, name="Unions and workplaces")]
     organisation = OrganisationFactory(name=f"{LONG_WORD} Network", url=LONG_URL, blurb=f"{RTL} {CJK} {LONG_URL}")
     busy = SpeakerFactory(
