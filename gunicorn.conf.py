@@ -5,9 +5,10 @@ import os
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads (gthread), not one request per process: a reservation waiting on Stripe (up to 7 s when Stripe hangs:
-# tickets/payments.py) holds one thread while the others serve everyone else. Each thread keeps its own database
-# connection (CONN_MAX_AGE): workers x threads per app server, and every app server's together (plus the task
-# worker's) must stay under PostgreSQL's max_connections (100 by default): 2 servers x 2 x 16 = 64.
+# tickets/payments.py) holds one thread while the others serve everyone else (tests/tickets/test_stripe_slow.py;
+# bench/purchase.py: 16 reservations hanging, /healthz and the programme page still answer in under 20 ms). Each
+# thread keeps its own database connection (CONN_MAX_AGE), so app servers x WEB_CONCURRENCY x GUNICORN_THREADS, plus
+# the task workers', must stay under PostgreSQL's max_connections (100 by default): 2 x 2 x 16 = 64.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

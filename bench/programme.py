@@ -29,8 +29,9 @@ give it a database no one else uses); without, each gunicorn worker keeps its ow
   not other databases' backends) used in the window (bench/cpu.py), divided by the requests completed;
   with --redis, the Redis server's CPU per request too, apart. The load generator runs on the same
   2 cores and competes with the server, but is not counted.
-* Page weight: the programme page and every <link href>, <script src> and <img src> on it,
-  fetched as a first visit would (Accept-Encoding: br, gzip), in bytes transferred.
+* First-visit weight: the programme page and every <link href> (stylesheets and icons), <script src> and
+  <img src> on it, fetched once each as a first visit with an empty cache would (Accept-Encoding: br, gzip),
+  in bytes transferred (status line, headers, compressed body); target: under 30,000 bytes (bench/report.py).
 
 Every request carries Accept-Encoding: gzip and X-Forwarded-Proto: https, as from a browser behind
 the TLS-terminating proxy. The targets (bench/report.py) are reported as PASS or FAIL; the exit
