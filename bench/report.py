@@ -7,7 +7,7 @@ from bench.measure import Measurement, Row
 MIN_STATIC_RATIO = 0.7  # the programme page serves at least 70% of the same-size static file's requests/s
 MAX_CPU_MS = 5.0  # server CPU per request
 MAX_QUERIES = 8  # SQL queries for a page with the page cache cold
-MAX_WEIGHT = 50_000  # bytes transferred by a first visit to the programme page, assets included
+MAX_WEIGHT = 30_000  # bytes transferred by a first visit to the programme page, assets included
 
 HEADER = (
     f"{'':<12} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'bytes/resp':>11} {'SQL cold/warm':>14} "

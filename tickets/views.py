@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -90,8 +91,8 @@ def _reserve_and_pay(request: HttpRequest, form: ReservationForm, event: Event) 
         logger.exception("Reservation failed on a database error")
         if order is not None:
             services.release_unstarted(order_id=order.pk, note="the reservation failed on our side")
-        # Rendered without a query (the database may still be away), like the 500 page.
-        return _private(render(request, "tickets/reservation_failed.html", status=503))
+        # Rendered without the request, so without a query (the database may still be away), like the 500 page.
+        return _private(HttpResponse(render_to_string("tickets/reservation_failed.html"), status=503))
     except TooManyUnpaidBookings as exc:
         # Links to this browser's unpaid bookings are on the page; the email gets the links to all of them.
         find = reverse("tickets:find-booking")

@@ -7,13 +7,13 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from tickets.admin.display import ADMIN_TIME, local_time
+from tickets.admin.display import ADMIN_TIME, ReadOnlyAdmin, local_time
 
 admin.site.unregister(DBTaskResult)
 
 
 @admin.register(DBTaskResult)
-class BackgroundTaskAdmin(admin.ModelAdmin):
+class BackgroundTaskAdmin(ReadOnlyAdmin):
     list_display = ["task", "about", "attempt", "status", "enqueued", "runs_after", "finished", "error"]
     list_filter = ["status", "task_path"]
     search_fields = ["task_path", "exception_class_path"]
@@ -24,15 +24,6 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
     enqueued = local_time("enqueued_at", "Enqueued")
     started = local_time("started_at", "Started")
     finished = local_time("finished_at", "Finished")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Task", ordering="task_path")
     def task(self, result: DBTaskResult) -> str:

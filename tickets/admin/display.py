@@ -1,4 +1,4 @@
-"""Display helpers shared by the ticket desk's admins."""
+"""Display helpers shared by the ticket desk's admins: 24-hour London times, and read-only pages."""
 
 from django.contrib import admin
 from django.utils import timezone
@@ -22,3 +22,16 @@ def local_time(field: str, label: str):
         return date_format(timezone.localtime(value), ADMIN_TIME)
 
     return display
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record organisers read but never add, change or delete: what happened (refunds, webhooks, tasks)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

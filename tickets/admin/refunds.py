@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from tickets import services
-from tickets.admin.display import local_time
+from tickets.admin.display import ReadOnlyAdmin, local_time
 from tickets.exceptions import NotRefundable
 from tickets.models import MONEY_BACK, Order, Refund, RefundStatus
 from tickets.templatetags.money import pounds
@@ -148,7 +148,7 @@ PROGRESS_REFRESH_SECONDS = 3
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdmin):
     """Every refund, read-only: what was asked, what Stripe said, how often it was asked and the last error.
     While refunds on the page are still under way it counts them and reloads itself (a Refresh header, no script)."""
 
@@ -160,15 +160,6 @@ class RefundAdmin(admin.ModelAdmin):
     fields += ["stripe_refund_id", "idempotency_key"]
     readonly_fields = fields
     requested = local_time("created_at", "Requested")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Amount", ordering="amount_pence")
     def amount(self, refund: Refund) -> str:

@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 
-from tickets.admin.display import local_time
+from tickets.admin.display import ReadOnlyAdmin, local_time
 from tickets.models import StripeEvent
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received", "type", "stripe_event_id", "order", "outcome"]
     list_select_related = ["order"]
     list_filter = ["type"]
@@ -15,9 +15,3 @@ class StripeEventAdmin(admin.ModelAdmin):
     fields = ["received", "type", "stripe_event_id", "stripe_checkout_session_id", "order", "outcome"]
     readonly_fields = fields
     received = local_time("received_at", "Received")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
