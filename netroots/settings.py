@@ -118,6 +118,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # PostgreSQL: a pool of connections per process (psycopg_pool, through Django), shared by its threads, instead
+    # of one connection kept per thread. A thread holds one only while it uses the database: a reservation waiting
+    # on Stripe gives its connection back first (tickets.payments), so gunicorn can run many threads per process
+    # (GUNICORN_THREADS) while PostgreSQL sees at most DB_POOL_SIZE connections per process. A thread that finds
+    # every connection busy waits for one up to DB_POOL_TIMEOUT_SECONDS, then gets a database error (the
+    # reservation's "try again" page). With CONN_HEALTH_CHECKS (above) the pool checks each connection before it
+    # hands it out, so one left broken by a PostgreSQL restart is replaced, not used.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's own persistent connections: the pool replaces them
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DB_POOL_SIZE", "8")),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "10")),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_ENGINE = "netroots.sessions"  # Django's database sessions, not written twice in a request (see there)

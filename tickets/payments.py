@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
+from django.db import connection
 
 from tickets.exceptions import PaymentError, RefundUnconfirmed
 
@@ -76,12 +77,30 @@ class InvalidWebhook(Exception):
     """The webhook's signature, timestamp or body did not verify."""
 
 
+def release_database_connection() -> None:
+    """Give this thread's database connection back to its pool (settings: PostgreSQL), if it has one and no
+    transaction is open; the next query takes one again. No-op without a pool (SQLite) or inside a transaction.
+
+    Called before every request to Stripe, which may take seconds: meanwhile another thread uses the connection.
+    """
+    if connection.settings_dict["OPTIONS"].get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
+class _HTTPClient(stripe.RequestsClient):
+    """Stripe's requests-based HTTP client, releasing the database connection before each request it sends."""
+
+    def request(self, *args, **kwargs):
+        release_database_connection()
+        return super().request(*args, **kwargs)
+
+
 @cache
 def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
     base = {"api": api_base} if api_base else {}
     # Stripe's own default waits 80 s per try; a buyer's request must end within seconds (see the timeouts above).
     # RequestsClient keeps one requests.Session per thread: safe under gunicorn's threads, connections reused.
-    http_client = stripe.RequestsClient(timeout=(STRIPE_CONNECT_TIMEOUT_SECONDS, STRIPE_READ_TIMEOUT_SECONDS))
+    http_client = _HTTPClient(timeout=(STRIPE_CONNECT_TIMEOUT_SECONDS, STRIPE_READ_TIMEOUT_SECONDS))
     return stripe.StripeClient(
         secret_key, base_addresses=base, max_network_retries=STRIPE_RETRIES, http_client=http_client
     )

@@ -176,22 +176,23 @@ def reserve_tickets(
     pass the limits. No call to Stripe: checkout_or_booking_url follows.
     """
     hashed = client_hash(client_address)
+    if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
+        return earlier  # a double-click, or the form sent again: the first submission's booking
+    if not sales_problem(event) and 1 <= quantity <= event.per_order_limit and (left := seats_left(event)) < quantity:
+        # Too few seats already: refused without queueing for the event's lock behind the buyers who hold it (the
+        # late buyers of a rush). Only ever a refusal: seats are granted under the lock alone.
+        raise SoldOut(_too_few_seats(event, left))
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
-            return earlier  # a double-click, or the form sent again: the first submission's booking
+            return earlier  # the same form sent twice at once: the first one's booking, made while this one waited
         if problem := sales_problem(event):
             raise SalesClosed(problem)
         if not 1 <= quantity <= event.per_order_limit:
             raise SoldOut(f"You can reserve between 1 and {event.per_order_limit} tickets in one order.")
         _check_unpaid_bookings(event, client_hash=hashed, buyer_email=buyer_email)
-        left = seats_left(event)
-        if left < quantity:
-            raise SoldOut(
-                f"Sorry, {event.name} is sold out."
-                if left == 0
-                else f"Sorry, only {left} ticket{'s' if left != 1 else ''} left. Please choose fewer."
-            )
+        if (left := seats_left(event)) < quantity:
+            raise SoldOut(_too_few_seats(event, left))
         order = Order.objects.create(
             event=event,
             buyer_name=buyer_name,
@@ -205,6 +206,13 @@ def reserve_tickets(
             form_token=form_token,
         )
     return order
+
+
+def _too_few_seats(event: Event, left: int) -> str:
+    """The refusal of a reservation for more than the `left` seats of `event`, for the buyer."""
+    if left == 0:
+        return f"Sorry, {event.name} is sold out."
+    return f"Sorry, only {left} ticket{'s' if left != 1 else ''} left. Please choose fewer."
 
 
 def _check_unpaid_bookings(event: Event, *, client_hash: str, buyer_email: str) -> None:
