@@ -1,9 +1,12 @@
 """Lighthouse's mobile performance audit of every public page, served as README's run command serves it and as
-production does; exit status 1 unless every page scores 100.
+production does; exit status 1 unless every page scores 100 and the programme page's first visit (the page and all
+its assets, compressed) weighs under 30 KB.
 
 Run from the project root (or `make bench-lighthouse`); it takes ten to fifteen minutes:
 
-    .venv/bin/python bench/lighthouse.py [--mode dev|production] [--runs 1] [--keep DIR]
+    .venv/bin/python bench/lighthouse.py [--mode dev|production] [--page PATH ...] [--runs 1] [--keep DIR]
+
+To audit one page again (a 99 that may be the machine's noise), name it: --mode production --page /programme/ --runs 3.
 
 It needs Node.js with npm and Chromium (CHROME_PATH, by default /usr/bin/chromium). Lighthouse comes from npm,
 pinned in bench/lighthouse/package.json, a package folder of its own so that the test command's `npm ci` at the
@@ -86,8 +89,11 @@ class Audit:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=MODES, help="audit one way of serving only (default: both)")
+    parser.add_argument(
+        "--page", action="append", metavar="PATH", help="audit this page only (repeatable), e.g. --page /programme/"
+    )
     parser.add_argument("--runs", type=int, default=1, help="audits per page; the median score's run is shown")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep Lighthouse's JSON reports in DIR")
     args = parser.parse_args()
@@ -117,7 +123,7 @@ def main() -> int:
                 continue
             try:
                 with serve(mode, env, scratch) as port:
-                    pages = public_pages(port)
+                    pages = args.page or public_pages(port)
                     for page in pages:
                         audits.append(audit(port, page, mode, runs=args.runs, reports=reports))
                         print(format_row(audits[-1]), flush=True)
@@ -125,7 +131,8 @@ def main() -> int:
                 print(f"The {mode} server failed: {error}", file=sys.stderr)
                 return 1
     print_table(audits)
-    return 0 if all(audit.score == TARGET for audit in audits) else 1
+    light_enough = print_first_visit(audits)
+    return 0 if all(audit.score == TARGET for audit in audits) and light_enough else 1
 
 
 def ensure_lighthouse() -> bool:
@@ -288,6 +295,26 @@ def print_table(audits: list[Audit]) -> None:
     below = [audit for audit in audits if audit.score != TARGET]
     verdict = "PASS" if not below else "FAIL"
     print(f"\n{verdict}  {len(audits) - len(below)} of {len(audits)} audits score {TARGET} (target: every page)")
+
+
+FIRST_VISIT_PAGE = "/programme/"
+FIRST_VISIT_LIMIT = 30_000  # bytes, compressed, as served: bench/report.py's MAX_WEIGHT, measured by Lighthouse
+
+
+def print_first_visit(audits: list[Audit]) -> bool:
+    """Print the programme page's first-visit weight under production (Lighthouse loads with an empty cache): the
+    page and every asset it loads, as transferred (compressed). False if it is FIRST_VISIT_LIMIT or more; True if
+    under, or not audited this time."""
+    for audit in audits:
+        if audit.page == FIRST_VISIT_PAGE and audit.mode == "production" and audit.score is not None:
+            weight = audit.metrics["total-byte-weight"]
+            verdict = "under" if weight < FIRST_VISIT_LIMIT else "OVER"
+            print(
+                f"First visit to {FIRST_VISIT_PAGE} (production, all assets, compressed): {weight / 1000:.1f} KB, "
+                f"{verdict} the {FIRST_VISIT_LIMIT / 1000:.0f} KB target"
+            )
+            return weight < FIRST_VISIT_LIMIT
+    return True
 
 
 def lighthouse_version() -> str:
