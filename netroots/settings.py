@@ -126,12 +126,14 @@ else:
     # every connection busy waits for one up to DB_POOL_TIMEOUT_SECONDS, then gets a database error (the
     # reservation's "try again" page). With CONN_HEALTH_CHECKS (above) the pool checks each connection before it
     # hands it out, so one left broken by a PostgreSQL restart is replaced, not used.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's own persistent connections: the pool replaces them
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1,
-        "max_size": int(os.environ.get("DB_POOL_SIZE", "8")),
-        "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "10")),
-    }
+    # DB_POOL_SIZE=0: no pool, one persistent connection per thread (CONN_MAX_AGE, above) instead.
+    if pool_size := int(os.environ.get("DB_POOL_SIZE", "8")):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's own persistent connections: the pool replaces them
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "10")),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_ENGINE = "netroots.sessions"  # Django's database sessions, not written twice in a request (see there)
