@@ -166,6 +166,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # idempotent). Longer than any task takes: Stripe and the mail server each answer or time out within seconds.
 TASK_STALLED_AFTER_SECONDS = int(os.environ.get("TASK_STALLED_AFTER_SECONDS", "600"))
 TASK_RESULTS_KEPT_DAYS = int(os.environ.get("TASK_RESULTS_KEPT_DAYS", "14"))  # then pruned (they hold addresses)
+# Names on tickets and check-in times, after the event ends (tickets/retention.py): what the privacy notice promises.
+ATTENDEE_DETAILS_KEPT_DAYS = int(os.environ.get("ATTENDEE_DETAILS_KEPT_DAYS", "92"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

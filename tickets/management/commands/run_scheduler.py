@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from tickets import emails, services, tasks
+from tickets import emails, retention, services, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ PERIODIC = [
     (emails.send_owed_emails_task, {"minute": "*/5"}),  # emails whose task was lost
     (services.refund_owed_payments_task, {"minute": "*/5"}),  # refunds whose task was lost
     (tasks.prune_task_results, {"hour": "4", "minute": "17"}),
+    (retention.forget_attendee_details_task, {"hour": "4", "minute": "37"}),  # the privacy notice's promise
 ]
 
 
