@@ -121,8 +121,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # PostgreSQL: a pool of connections per process (psycopg_pool, through Django), shared by its threads, instead
     # of one connection kept per thread. A thread holds one only while it uses the database: a reservation waiting
-    # on Stripe gives its connection back first (tickets.payments), so gunicorn can run many threads per process
-    # (GUNICORN_THREADS) while PostgreSQL sees at most DB_POOL_SIZE connections per process. A thread that finds
+    # on Stripe gives its connection back first (tickets.payments), so however many threads gunicorn runs
+    # (GUNICORN_THREADS), PostgreSQL sees at most DB_POOL_SIZE connections per process. A thread that finds
     # every connection busy waits for one up to DB_POOL_TIMEOUT_SECONDS, then gets a database error (the
     # reservation's "try again" page). With CONN_HEALTH_CHECKS (above) the pool checks each connection before it
     # hands it out, so one left broken by a PostgreSQL restart is replaced, not used.
