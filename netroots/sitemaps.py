@@ -11,6 +11,7 @@ private_paths() names the private pages for robots.txt and for the pages' own <h
 no address of their own in link previews, and "noindex").
 """
 
+from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,22 +21,24 @@ from django.urls import reverse
 from events.models import Event, InfoPage, Session, programme_speakers
 
 
-def private_paths() -> list[str]:
+@cache
+def private_paths() -> tuple[str, ...]:
     """Paths (prefixes) that no crawler should fetch: the admin, bookings (secret links), checkout, the Stripe
-    webhook and the health check. Reversed, so that they follow the URLs if these move."""
+    webhook and the health check. Reversed, so that they follow the URLs if these move, and once per process: every
+    page's <head> asks (netroots.templatetags.page_meta)."""
     booking = reverse("tickets:order-detail", args=["REF", "SECRET"])
-    return [
+    return (
         reverse("admin:index"),
         booking[: booking.index("REF")],  # /tickets/order/: every booking page, its cancel and calendar links
         reverse("tickets:checkout-success").rsplit("/", 2)[0] + "/",  # /tickets/checkout/
         reverse("stripe-webhook"),
         reverse("healthz"),
-    ]
+    )
 
 
 def is_private(path: str) -> bool:
     """True if `path` (a URL's path) is under one of private_paths()."""
-    return path.startswith(tuple(private_paths()))
+    return path.startswith(private_paths())
 
 
 class SiteURLSitemap(Sitemap):
