@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "bootstrap",  # django-bootstrap-static: Bootstrap's own files, served by WhiteNoise
     "csp",
     "axes",  # django-axes: admin login throttle (AXES_* below)
     "django_tasks",  # background work through Django's task API (the django-tasks backport; TASKS below)
