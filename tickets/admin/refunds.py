@@ -130,15 +130,20 @@ class OrderRefunds:
         ids = ",".join(str(refund.pk) for refund in requested)
         progress = f"{reverse('admin:tickets_refund_changelist', current_app=self.admin_site.name)}?pk__in={ids}"
         refunds = ngettext("The refund of %d order", "Refunds of %d orders", len(requested)) % len(requested)
+        # The link only for those who may open the refunds list (a role with change_order alone may not).
+        follow = (
+            format_html('. <a href="{}">Follow them on the refunds list</a>;', progress)
+            if request.user.has_perm("tickets.view_refund")
+            else ";"
+        )
         self.message_user(
             request,
             format_html(
-                '{} ({}) {} under way: Stripe is being asked now. <a href="{}">Follow them on the refunds list</a>; '
-                "each order says when its refund is done.",
+                "{} ({}) {} under way: Stripe is being asked now{} each order says when its refund is done.",
                 refunds,
                 pounds(total),
                 "is" if len(requested) == 1 else "are",
-                progress,
+                follow,
             ),
             messages.SUCCESS,
         )

@@ -36,6 +36,7 @@ from tickets import payments, services
 from tickets.admin.refunds import PROGRESS_REFRESH_SECONDS
 from tickets.exceptions import NotRefundable
 from tickets.models import Email, Order, OrderStatus, Refund, RefundStatus, Ticket
+from tickets.templatetags.money import pounds
 
 pytestmark = pytest.mark.django_db
 
@@ -317,6 +318,19 @@ def test_staff_who_may_only_view_orders_cannot_refund(client, stripe_double, pai
     assert "No action selected." in shown_messages(response)
     assert Order.objects.get(pk=paid_order.pk).status == OrderStatus.PAID
     assert stripe_double.events("refund.created") == []
+
+
+def test_staff_who_may_refund_but_not_see_the_refunds_list_get_no_link_to_it(client, stripe_double, paid_order):
+    refunder = User.objects.create_user("refunder", "refunder@example.com", "pw", is_staff=True)
+    refunder.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "change_order"]))
+    client.force_login(refunder)
+    response = confirm_refund(client, paid_order)
+    [text] = [text for level, text in shown_levels(response) if level == "success"]
+    assert text == (
+        f"The refund of 1 order ({pounds(paid_order.total_pence)}) is under way: Stripe is being asked now; "
+        "each order says when its refund is done."
+    )
+    assert client.get(REFUNDS).status_code == 403  # the list it would have linked to
 
 
 # --- whether an order may be refunded is services.refund_order's decision ---
