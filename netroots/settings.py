@@ -119,19 +119,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     # PostgreSQL: a pool of connections per process (psycopg_pool, through Django), shared by its threads, instead
-    # of one connection kept per thread. A thread holds one only while it uses the database: a reservation waiting
-    # on Stripe gives its connection back first (tickets.payments), so however many threads gunicorn runs
-    # (GUNICORN_THREADS), PostgreSQL sees at most DB_POOL_SIZE connections per process. A thread that finds
-    # every connection busy waits for one up to DB_POOL_TIMEOUT_SECONDS, then gets a database error (the
-    # reservation's "try again" page). With CONN_HEALTH_CHECKS (above) the pool checks each connection before it
-    # hands it out, so one left broken by a PostgreSQL restart is replaced, not used.
+    # of one connection kept open per thread. A thread holds one only while it uses the database, and gives it back
+    # before each call to Stripe (tickets.payments), so PostgreSQL sees at most DB_POOL_SIZE connections per process,
+    # by default as many as gunicorn's threads (GUNICORN_THREADS), so that no thread waits for one in a rush. With
+    # CONN_HEALTH_CHECKS (above) the pool checks each connection before it hands it out, so one left broken by a
+    # PostgreSQL restart is replaced, not used. While PostgreSQL is away, a request waits for a connection at most
+    # DB_POOL_TIMEOUT_SECONDS, then gets a database error (the reservation's "nothing was reserved" page): a short
+    # wait, so a restart is ridden through but an outage doesn't hold every thread (cached pages still need one).
     # DB_POOL_SIZE=0: no pool, one persistent connection per thread (CONN_MAX_AGE, above) instead.
-    if pool_size := int(os.environ.get("DB_POOL_SIZE", "8")):
+    if pool_size := int(os.environ.get("DB_POOL_SIZE") or os.environ.get("GUNICORN_THREADS") or "16"):
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's own persistent connections: the pool replaces them
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": pool_size,
-            "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "10")),
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "2")),
         }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

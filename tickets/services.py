@@ -180,7 +180,10 @@ def reserve_tickets(
         return earlier  # a double-click, or the form sent again: the first submission's booking
     if not sales_problem(event) and 1 <= quantity <= event.per_order_limit and (left := seats_left(event)) < quantity:
         # Too few seats already: refused without queueing for the event's lock behind the buyers who hold it (the
-        # late buyers of a rush). Only ever a refusal: seats are granted under the lock alone.
+        # late buyers of a rush). Only ever a refusal: seats are granted under the lock alone. Unless the seats
+        # counted are this form's own, taken by its first submission since the look above (a double-click).
+        if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
+            return earlier
         raise SoldOut(_too_few_seats(event, left))
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)

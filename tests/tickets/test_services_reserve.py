@@ -187,6 +187,24 @@ def test_the_same_form_token_returns_the_first_booking_and_makes_no_second(setti
         reserve(event, 1, form_token="u" * 43)
 
 
+def test_a_double_click_whose_first_submission_took_the_last_seats_meanwhile_gets_its_booking(monkeypatch):
+    """The early sold-out look counts the seats after looking for the form's token: if the first submission took
+    the last seats in between, the second gets that booking, not "sold out"."""
+    event = EventFactory(capacity=2)
+    real_seats_left = services.seats_left
+
+    def first_submission_commits_then_count(counted_event):
+        if not Order.objects.filter(form_token=TOKEN).exists():
+            OrderFactory(event=event, quantity=2, form_token=TOKEN)  # the first POST, done just now
+        return real_seats_left(counted_event)
+
+    monkeypatch.setattr(services, "seats_left", first_submission_commits_then_count)
+    again = reserve(event, 2, form_token=TOKEN)
+
+    assert again == Order.objects.get(form_token=TOKEN)
+    assert Order.objects.count() == 1
+
+
 def test_the_database_refuses_a_form_token_twice_but_not_an_empty_one():
     event = EventFactory()
     OrderFactory(event=event, form_token=TOKEN)

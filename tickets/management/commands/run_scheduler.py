@@ -36,6 +36,8 @@ def enqueue(periodic) -> None:
             logger.info("Enqueued %s", periodic.name)
     except Exception:  # the database is away: the next tick tries again
         logger.exception("Could not enqueue %s", periodic.name)
+    finally:
+        close_old_connections()  # this thread's connection back to the pool (PostgreSQL) until its next run
 
 
 class Command(BaseCommand):
