@@ -31,6 +31,7 @@ NEVER_TRIED_AFTER = timedelta(minutes=5)  # an owed email not even tried by then
 TEMPLATES = {
     Email.Kind.CONFIRMATION: "tickets/email/order_confirmed",
     Email.Kind.REFUND: "tickets/email/order_refunded",
+    Email.Kind.PARTIAL_REFUND: "tickets/email/partial_refund",
 }
 
 
@@ -89,7 +90,7 @@ def send(email_id: int, *, again: bool = False) -> str:
     """
     if not _claim(email_id, again=again):
         return ALREADY_SENT if Email.objects.filter(pk=email_id, sent_at__isnull=False).exists() else BUSY
-    email = Email.objects.select_related("order__event").get(pk=email_id)
+    email = Email.objects.select_related("order__event", "refund").get(pk=email_id)
     order = email.order
     if not email.is_owed:
         Email.objects.filter(pk=email.pk).update(last_error=not_sent_note(order), claimed_at=None)
@@ -97,6 +98,10 @@ def send(email_id: int, *, again: bool = False) -> str:
     try:
         context = {"order": order, "event": order.event, "tickets": list(order.tickets.all())}
         context["manage_url"] = absolute(order.get_absolute_url())
+        if email.refund is not None:  # a partial refund: how much, and which tickets it cancelled
+            context["refund"] = email.refund
+            context["cancelled"] = [ticket for ticket in context["tickets"] if ticket.refund_id == email.refund_id]
+            context["valid"] = [ticket for ticket in context["tickets"] if not ticket.is_void]
         message = _message(TEMPLATES[email.kind], context, order.buyer_email)
         if email.kind == Email.Kind.CONFIRMATION:
             calendar = event_ics(order.event, url=event_page_url())

@@ -420,9 +420,12 @@ class Email(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", "Order confirmation"
         REFUND = "refund", "Refund notice"
+        PARTIAL_REFUND = "partial-refund", "Partial refund notice"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # A partial refund's notice is about that refund: one per refund, any number per order.
+    refund = models.ForeignKey("Refund", on_delete=models.CASCADE, null=True, blank=True, related_name="emails")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Set by the one process sending it right now (tickets.emails.send), so that two never send it twice.
@@ -434,7 +437,12 @@ class Email(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="email_once_per_order_and_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"], condition=Q(refund__isnull=True), name="email_once_per_order_and_kind"
+            ),
+            models.UniqueConstraint(fields=["refund"], condition=Q(refund__isnull=False), name="email_once_per_refund"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.order}"

@@ -687,6 +687,7 @@ def _settle_refund(order: Order, refund: Refund, made: payments.Refund, *, note:
             to_status=order.status,
             note=f"partial refund {made.id}: {pounds(made.amount)}, {detail} ({refund.made_by_label})"[:255],
         )
+        _queue_email(order, Email.Kind.PARTIAL_REFUND, refund=refund)
 
 
 def _refund_if_settled(order: Order, refund: Refund, *, note: str) -> bool:
@@ -707,9 +708,10 @@ def _refund_if_settled(order: Order, refund: Refund, *, note: str) -> bool:
     return True
 
 
-def _queue_email(order: Order, kind: str) -> None:
-    """Record the email we owe (once per order and kind); the send_order_email task sends it after commit."""
-    email, _ = Email.objects.get_or_create(order=order, kind=kind)
+def _queue_email(order: Order, kind: str, *, refund: Refund | None = None) -> None:
+    """Record the email we owe (once per order and kind, or once per `refund` for a partial refund's notice); the
+    send_order_email task sends it after commit."""
+    email, _ = Email.objects.get_or_create(order=order, kind=kind, refund=refund)
     emails.queue(email)
 
 
