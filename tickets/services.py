@@ -176,19 +176,18 @@ def reserve_tickets(
     pass the limits. No call to Stripe: checkout_or_booking_url follows.
     """
     hashed = client_hash(client_address)
-    if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
-        return earlier  # a double-click, or the form sent again: the first submission's booking
     if not sales_problem(event) and 1 <= quantity <= event.per_order_limit and (left := seats_left(event)) < quantity:
         # Too few seats already: refused without queueing for the event's lock behind the buyers who hold it (the
         # late buyers of a rush). Only ever a refusal: seats are granted under the lock alone. Unless the seats
-        # counted are this form's own, taken by its first submission since the look above (a double-click).
+        # counted are this form's own (a double-click, the form sent again): looked for after the count, so that
+        # a first submission the count saw is found.
         if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
             return earlier
         raise SoldOut(_too_few_seats(event, left))
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         if form_token and (earlier := Order.objects.filter(form_token=form_token).first()) is not None:
-            return earlier  # the same form sent twice at once: the first one's booking, made while this one waited
+            return earlier  # a double-click, or the form sent again: the first submission's booking
         if problem := sales_problem(event):
             raise SalesClosed(problem)
         if not 1 <= quantity <= event.per_order_limit:

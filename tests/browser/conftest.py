@@ -17,6 +17,7 @@ from django.core.management import call_command
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]  # the WCAG 2.2 AA rules
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -70,3 +71,12 @@ def axe_source() -> str:
     if not AXE.exists():
         _missing("axe-core", "run `npm ci` in the project folder (python3 dev.py test does it when npm exists)")
     return AXE.read_text()
+
+
+def axe_violations(page, axe_source: str, *, min_passes: int = 11) -> list[str]:
+    """axe-core's WCAG 2.2 AA violations on the page as loaded now, one line each ("id: help (n times)"). Fails the
+    test if axe did not run (fewer than `min_passes` rules passed)."""
+    page.evaluate(axe_source)  # evaluate() is not subject to the page's CSP; a <script> tag would be
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    assert len(result["passes"]) >= min_passes, f"axe did not run on {page.url}"
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in result["violations"]]

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from events.models import Event
-from tests.browser.test_public_site import AXE_TAGS
+from tests.browser.conftest import axe_violations
 from tickets import services
 from tickets.models import Order, OrderStatus
 
@@ -32,10 +32,7 @@ def reserve(page, shop: str, *, quantity: int, names: str = "") -> None:
 
 
 def assert_accessible(page, axe_source: str) -> None:
-    page.evaluate(axe_source)
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    assert len(result["passes"]) > 5, f"axe did not run on {page.url}"
-    assert [f"{v['id']}: {v['help']}" for v in result["violations"]] == [], page.url
+    assert axe_violations(page, axe_source, min_passes=6) == [], page.url
 
 
 def test_reserve_two_pay_on_the_test_page_get_the_confirmation_email_and_open_its_booking_link(shop, page, axe_source):
