@@ -5,15 +5,18 @@ import os
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads (gthread), not one request per process: a reservation waiting on Stripe (up to 7 s when Stripe hangs:
-# tickets/payments.py) holds one thread while the others serve everyone else (tests/tickets/test_stripe_slow.py;
-# bench/purchase.py: 16 reservations hanging, /healthz and the programme page still answer in under 20 ms). More
-# threads than 16 cost more than they give on a small machine: in the rush (bench/purchase.py, 2 cores) 64 threads
-# per process made 60-80 reservations/s against 16 threads' 90-115, each thread's work slower behind the others for
-# the GIL. Threads don't each keep a database connection: on PostgreSQL they share a pool of DB_POOL_SIZE per process
-# (netroots/settings.py) and give theirs back while they wait on Stripe, so PostgreSQL sees at most app servers x
-# WEB_CONCURRENCY x DB_POOL_SIZE connections from the site.
+# tickets/payments.py) holds one thread while the others serve everyone else (tests/tickets/test_stripe_slow.py).
+# Many threads, most of them waiting: only REQUESTS_AT_ONCE requests of a process render or write at once
+# (tickets/concurrency_limit.py; the rest sleep until their turn, so the GIL is shared by few), and a page from the
+# page cache takes no turn. A thread is needed for every waiting request and then one more, so that a cached page
+# never queues in gunicorn behind a rush: in bench/purchase.py's rush (2 cores, 200 buyers on 2 servers x 2
+# processes), the programme page's p99 went from 0.5-1 s (16 or 64 threads, no turns) to 40-115 ms (128 threads,
+# 1 to 4 turns), with as many reservations a second. A waiting thread costs memory only (the workers peaked at
+# about 100 MB). Threads don't each keep a database connection: on PostgreSQL they share a pool of DB_POOL_SIZE per
+# process (netroots/settings.py) and give theirs back while they wait on Stripe, so PostgreSQL sees at most app
+# servers x WEB_CONCURRENCY x DB_POOL_SIZE connections from the site.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+threads = int(os.environ.get("GUNICORN_THREADS", "128"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

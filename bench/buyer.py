@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 from bench import loadgen
 
 HOST = loadgen.HOST
-TIMEOUT = 30  # seconds for any one request: a rush queues 200 buyers behind the servers' threads
+TIMEOUT = 30  # seconds for any one request: a rush queues 200 buyers for the servers' turns
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -229,7 +229,7 @@ def run(args: argparse.Namespace, scratch: Path, double: StripeDouble, ports: Se
 
 
 def warm_up(ports: Sequence[int], *, concurrency: int) -> None:
-    """As a server that has been up a while: each thread has served a page (and holds its database connection),
+    """As a server that has been up a while: each thread has served a page (and the database pools have grown),
     the programme is in the page cache, and a whole purchase works on each server (else PurchaseError)."""
     with ThreadPoolExecutor(concurrency) as pool:
         for port in ports:

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "netroots.middleware.CSPMiddleware",  # django-csp's, with the site's own policy built once
     "netroots.pagecache.PageCacheHitMiddleware",  # cached public pages: a hit answers here; above it, headers only
+    "tickets.concurrency_limit.ConcurrencyLimitMiddleware",  # below it, REQUESTS_AT_ONCE requests a process at once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,14 +121,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # PostgreSQL: a pool of connections per process (psycopg_pool, through Django), shared by its threads, instead
     # of one connection kept open per thread. A thread holds one only while it uses the database, and gives it back
-    # before each call to Stripe (tickets.payments), so PostgreSQL sees at most DB_POOL_SIZE connections per process,
-    # by default as many as gunicorn's threads (GUNICORN_THREADS), so that no thread waits for one in a rush. With
+    # before each call to Stripe (tickets.payments), so PostgreSQL sees at most DB_POOL_SIZE connections per process
+    # (16 by default: far more than the REQUESTS_AT_ONCE requests that run at once, which use them). With
     # CONN_HEALTH_CHECKS (above) the pool checks each connection before it hands it out, so one left broken by a
     # PostgreSQL restart is replaced, not used. While PostgreSQL is away, a request waits for a connection at most
     # DB_POOL_TIMEOUT_SECONDS, then gets a database error (the reservation's "nothing was reserved" page): a short
     # wait, so a restart is ridden through but an outage doesn't hold every thread (cached pages still need one).
     # DB_POOL_SIZE=0: no pool, one persistent connection per thread (CONN_MAX_AGE, above) instead.
-    if pool_size := int(os.environ.get("DB_POOL_SIZE") or os.environ.get("GUNICORN_THREADS") or "16"):
+    if pool_size := int(os.environ.get("DB_POOL_SIZE") or "16"):
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's own persistent connections: the pool replaces them
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
@@ -211,6 +212,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # another Stripe-compatible server (the test double)
+
+# Requests that render or write, run at once in each process; the others wait their turn, at most
+# REQUEST_TURN_TIMEOUT_SECONDS, then get a "busy, try again" 503 (tickets.concurrency_limit). 0: no limit.
+# Pages from the page cache, static files and PATHS_WITHOUT_TURN take no turn.
+REQUESTS_AT_ONCE = int(os.environ.get("REQUESTS_AT_ONCE", "2") or 0)
+REQUEST_TURN_TIMEOUT_SECONDS = float(os.environ.get("REQUEST_TURN_TIMEOUT_SECONDS", "10"))
+PATHS_WITHOUT_TURN = frozenset({"/healthz"})
 
 # Per client address, counted in the shared cache; empty turns a limit off (load tests).
 RESERVATION_RATE_LIMIT = os.environ.get("RESERVATION_RATE_LIMIT", "10/m")

@@ -17,6 +17,7 @@ import stripe
 from django.conf import settings
 from django.db import connection
 
+from tickets import concurrency_limit
 from tickets.exceptions import PaymentError, RefundUnconfirmed
 
 logger = logging.getLogger(__name__)
@@ -88,11 +89,13 @@ def release_database_connection() -> None:
 
 
 class _HTTPClient(stripe.RequestsClient):
-    """Stripe's requests-based HTTP client, releasing the database connection before each request it sends."""
+    """Stripe's requests-based HTTP client, releasing the database connection before each request it sends, and the
+    thread's turn (tickets.concurrency_limit) while it waits for the answer."""
 
     def request(self, *args, **kwargs):
         release_database_connection()
-        return super().request(*args, **kwargs)
+        with concurrency_limit.turn_given_back():
+            return super().request(*args, **kwargs)
 
 
 @cache
