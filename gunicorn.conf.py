@@ -11,10 +11,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # page cache takes no turn. A thread is needed for every waiting request and then one more, so that a cached page
 # never queues in gunicorn behind a rush: in bench/purchase.py's rush (2 cores, 200 buyers on 2 servers x 2
 # processes), the programme page's p99 went from 0.5-1 s (16 or 64 threads, no turns) to 40-115 ms (128 threads,
-# 1 to 4 turns), with as many reservations a second. A waiting thread costs memory only (the workers peaked at
-# about 100 MB). Threads don't each keep a database connection: on PostgreSQL they share a pool of DB_POOL_SIZE per
-# process (netroots/settings.py) and give theirs back while they wait on Stripe, so PostgreSQL sees at most app
-# servers x WEB_CONCURRENCY x DB_POOL_SIZE connections from the site.
+# REQUESTS_AT_ONCE 1 to 4), with as many reservations a second. A waiting thread costs memory only (the workers
+# peaked at about 100 MB). Threads don't each keep a database connection: on PostgreSQL they share a pool of
+# DB_POOL_SIZE per process (netroots/settings.py) and give theirs back while they wait on Stripe, so PostgreSQL sees
+# at most app servers x WEB_CONCURRENCY x DB_POOL_SIZE connections from the site.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "128"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

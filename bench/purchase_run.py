@@ -66,6 +66,7 @@ class Rush:
     seats: shop.Seats  # according to the database, once every buyer has had an answer
     used: Usage
     visits: list[buyer.Visit]  # the programme page, read by a visitor meanwhile (and just before and after)
+    home_visits: list[buyer.Visit]  # the home page (tickets left: changed by every sale), by another visitor
 
     def count(self, outcome: str) -> int:
         return sum(answer.outcome == outcome for answer in self.answers)
@@ -93,7 +94,15 @@ class Rush:
     @property
     def visits_during(self) -> list[buyer.Visit]:
         """The programme page visits begun from the first POST to the last answer."""
-        return [visit for visit in self.visits if self.began_at <= visit.began_at <= self.ended_at]
+        return self._during(self.visits)
+
+    @property
+    def home_visits_during(self) -> list[buyer.Visit]:
+        """The home page visits begun from the first POST to the last answer."""
+        return self._during(self.home_visits)
+
+    def _during(self, visits: list[buyer.Visit]) -> list[buyer.Visit]:
+        return [visit for visit in visits if self.began_at <= visit.began_at <= self.ended_at]
 
 
 @dataclass(frozen=True)
@@ -185,9 +194,9 @@ def run(args: argparse.Namespace, scratch: Path, double: StripeDouble, ports: Se
             shop.reset(event, capacity=args.capacity)
             connections.close_all()
             before = meter()
-            with buyer.visiting(ports, "/programme/") as visits:
+            with buyer.visiting(ports, "/programme/") as visits, buyer.visiting(ports, "/") as home_visits:
                 answers = buyer.rush(site_ports=ports, buyers=args.buyers, processes=args.rush_processes)
-            rushes.append(Rush(answers, shop.seats(event), meter() - before, visits))
+            rushes.append(Rush(answers, shop.seats(event), meter() - before, visits, home_visits))
             connections.close_all()
             purchase_report.print_rush(number, rushes[-1], args)
 

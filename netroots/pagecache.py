@@ -258,13 +258,16 @@ def cached_page(
         if _is_current(page, tokens):
             return _page_response(request, page[1], page[2])
         request._page_cache_miss = (key, tokens)
+        request.renders_for_page_cache = True  # its turn comes first (tickets.concurrency_limit): it serves many
         return None
 
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            # Asked once per request: PageCacheHitMiddleware has normally asked already.
-            if not hasattr(request, "_page_cache_miss") and (response := serve_hit(request)) is not None:
+            # PageCacheHitMiddleware has normally asked already, and found it missing; asked again all the same
+            # (a cache read or two): this request may have waited for its turn (tickets.concurrency_limit) behind
+            # one that rendered and stored the page meanwhile.
+            if (response := serve_hit(request)) is not None:
                 return response
             if (miss := request._page_cache_miss) is None:
                 return view(request, *args, **kwargs)  # not cacheable, or the cache is down

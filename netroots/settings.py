@@ -218,7 +218,7 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # another Stripe-compat
 # Pages from the page cache, static files and PATHS_WITHOUT_TURN take no turn.
 REQUESTS_AT_ONCE = int(os.environ.get("REQUESTS_AT_ONCE", "2") or 0)
 REQUEST_TURN_TIMEOUT_SECONDS = float(os.environ.get("REQUEST_TURN_TIMEOUT_SECONDS", "10"))
-PATHS_WITHOUT_TURN = frozenset({"/healthz"})
+PATHS_WITHOUT_TURN = frozenset({"/healthz", "/stripe/webhook/", "/favicon.ico", "/robots.txt"})
 
 # Per client address, counted in the shared cache; empty turns a limit off (load tests).
 RESERVATION_RATE_LIMIT = os.environ.get("RESERVATION_RATE_LIMIT", "10/m")

@@ -7,11 +7,14 @@ measured a programme page p99 of 0.5-1 s during the rush). With ConcurrencyLimit
 (settings.MIDDLEWARE), a page served from the cache, a static file and /healthz never wait for a turn; the requests
 that render or write take turns, first come first served, so at most REQUESTS_AT_ONCE of them compete for the lock,
 and the rest sleep. The rush goes no slower (the lock serialised that work anyway), and other visitors' pages stay
-fast. Gunicorn needs enough threads for every waiting request and a free one (gunicorn.conf.py, GUNICORN_THREADS):
-a request that finds every thread taken waits in gunicorn's queue, cached or not.
+fast. A public page the cache doesn't have (the home page just after a sale changed the seats left) waits in the
+front line, and looks in the cache again once its turn comes, in case one ahead of it stored the page meanwhile.
+Gunicorn needs enough threads for every waiting request and a free one (gunicorn.conf.py, GUNICORN_THREADS): a
+request that finds every thread taken waits in gunicorn's queue, cached or not.
 
 Waiting on Stripe gives the turn back (tickets.payments, as it gives back the database connection), so a buyer
-whose Checkout Session takes 400 ms to create holds no turn meanwhile. Not inside a transaction: a thread that
+whose Checkout Session takes 400 ms to create holds no turn meanwhile; the answer back, the request waits in the
+front line for a turn to record it. Not inside a transaction: a thread that
 holds row locks must not queue for a turn behind threads that wait for those locks.
 
 A request that waits longer than settings.REQUEST_TURN_TIMEOUT_SECONDS for its turn is answered 503 ("busy, try
@@ -20,6 +23,7 @@ again", with Retry-After) before its view runs: nothing was done, nothing is hal
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -33,40 +37,82 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5  # the busy page's Retry-After
 
-_held = threading.local()  # .turns: the semaphore this thread holds a turn of, while it does
+_held = threading.local()  # .turns: the Turns this thread holds one of, while it does
+
+
+class Turns:
+    """`size` turns, handed out first come, first served, with a line at the front for those who must not wait long.
+
+    A turn given back goes straight to the first waiter (no newcomer can take it in between), from the front line
+    before the back one. Thread-safe; one per process and size (turns()).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._free = size
+        self._front: deque[threading.Event] = deque()  # back from Stripe mid-request; pages for the page cache
+        self._back: deque[threading.Event] = deque()  # everyone else
+
+    def take(self, timeout: float | None = None, *, front: bool = False) -> bool:
+        """Wait for a turn, at most `timeout` seconds (None: as long as it takes), in the front line if `front`.
+        True once this thread holds one; False if none came in time (the thread holds none)."""
+        with self._lock:
+            if self._free and not self._front and not self._back:
+                self._free -= 1
+                return True
+            handed = threading.Event()
+            (self._front if front else self._back).append(handed)
+        if handed.wait(timeout):
+            return True
+        with self._lock:
+            if handed.is_set():  # handed over just as the wait ended: it is ours
+                return True
+            (self._front if front else self._back).remove(handed)
+            return False
+
+    def give_back(self) -> None:
+        """End this thread's turn: the first waiter gets it, or it is free."""
+        with self._lock:
+            if waiting := self._front or self._back:
+                waiting.popleft().set()
+            else:
+                self._free += 1
 
 
 @cache
-def _semaphore(size: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(size)
+def _turns(size: int) -> Turns:
+    return Turns(size)
 
 
-def turns() -> threading.BoundedSemaphore | None:
-    """This process's turns (settings.REQUESTS_AT_ONCE of them), or None when that is 0: no limit."""
-    return _semaphore(settings.REQUESTS_AT_ONCE) if settings.REQUESTS_AT_ONCE else None
+def turns() -> Turns | None:
+    """This process's turns (settings.REQUESTS_AT_ONCE of them), or None when that is 0 or less: no limit."""
+    return _turns(settings.REQUESTS_AT_ONCE) if settings.REQUESTS_AT_ONCE > 0 else None
 
 
 @contextmanager
 def turn_given_back() -> Iterator[None]:
     """Around a wait on another service (a call to Stripe): if this thread holds a turn and no transaction is open,
-    it gives the turn to the next waiting request, and takes one again, waiting as long as it must, when the block
-    ends (the request carries on: what Stripe answered must be recorded). Otherwise nothing happens."""
-    semaphore = getattr(_held, "turns", None)
-    if semaphore is None or connection.in_atomic_block:
+    it gives the turn to the next waiting request, and takes one again when the block ends, in the front line and
+    waiting as long as it must (the request carries on: what Stripe answered must be recorded). Otherwise nothing
+    happens."""
+    held = getattr(_held, "turns", None)
+    if held is None or connection.in_atomic_block:
         yield
         return
     _held.turns = None
-    semaphore.release()
+    held.give_back()
     try:
         yield
     finally:
-        semaphore.acquire()
-        _held.turns = semaphore
+        held.take(front=True)
+        _held.turns = held
 
 
-def busy_response() -> HttpResponse:
-    """503 with the "very busy, try again" page (rendered without the request or a query) and Retry-After."""
-    response = HttpResponse(render_to_string("busy.html"), status=503)
+def busy_response(request: HttpRequest) -> HttpResponse:
+    """503 with the "very busy, try again" page (rendered without a query: the database may be what is slow) and
+    Retry-After."""
+    context = {"posted": request.method == "POST"}
+    response = HttpResponse(render_to_string("busy.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "private, no-store"
     return response
@@ -75,17 +121,20 @@ def busy_response() -> HttpResponse:
 class ConcurrencyLimitMiddleware:
     """Each request past this middleware waits for one of the process's turns (first come, first served) and holds it
     until its response is made; one that waits REQUEST_TURN_TIMEOUT_SECONDS is answered busy_response() instead.
-    The paths in settings.PATHS_WITHOUT_TURN take none (/healthz: the probe must answer while every turn is taken,
-    and say what it finds)."""
+    A page the page cache will store (request.renders_for_page_cache, set by netroots.pagecache) waits in the front
+    line: its render serves every visitor after it. The paths in settings.PATHS_WITHOUT_TURN take none (/healthz:
+    the probe must answer while every turn is taken; Stripe's webhook: money arriving, answered at once), nor does a
+    request made inside another's turn on the same thread (the test client inside a view)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        semaphore = turns()
-        if semaphore is None or request.path_info in settings.PATHS_WITHOUT_TURN:
+        limit = turns()
+        if limit is None or request.path_info in settings.PATHS_WITHOUT_TURN or getattr(_held, "turns", None):
             return self.get_response(request)
-        if not semaphore.acquire(timeout=settings.REQUEST_TURN_TIMEOUT_SECONDS):
+        front = getattr(request, "renders_for_page_cache", False)
+        if not limit.take(settings.REQUEST_TURN_TIMEOUT_SECONDS, front=front):
             logger.warning(
                 "Busy: %s %s waited %s s for a turn (REQUESTS_AT_ONCE %s); answered 503",
                 request.method,
@@ -93,10 +142,10 @@ class ConcurrencyLimitMiddleware:
                 settings.REQUEST_TURN_TIMEOUT_SECONDS,
                 settings.REQUESTS_AT_ONCE,
             )
-            return busy_response()
-        _held.turns = semaphore
+            return busy_response(request)
+        _held.turns = limit
         try:
             return self.get_response(request)
         finally:
             _held.turns = None
-            semaphore.release()
+            limit.give_back()

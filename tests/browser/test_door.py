@@ -138,8 +138,9 @@ def test_where_the_phone_reads_qr_codes_a_scan_checks_in_and_the_camera_waits_fo
 
     grace = Ticket.objects.get(attendee_name="Grace Hopper")
     scan.click()
-    assert page.locator("video[data-scan-video]").is_visible()
-    assert page.get_by_role("status").inner_text() == "Hold the ticket’s QR code in front of the camera."
+    expect(page.locator("video[data-scan-video]")).to_be_visible()
+    # "Starting the camera…" first, until the (fake) camera's stream plays: wait for it, don't race it
+    expect(page.get_by_role("status")).to_have_text("Hold the ticket’s QR code in front of the camera.")
     screenshot(page, "door-390-camera")
     with page.expect_navigation():
         page.evaluate("code => { window.shownCode = code; }", grace.reference)  # what the QR code encodes

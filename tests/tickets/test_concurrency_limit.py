@@ -12,11 +12,13 @@ import requests
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.urls import resolve
 
 from tests.factories import EventFactory
+from tests.tickets.helpers import deliver, pay_at_stripe, reserve_over_http
 from tickets import concurrency_limit
 from tickets.concurrency_limit import ConcurrencyLimitMiddleware
-from tickets.models import Order
+from tickets.models import Order, OrderStatus
 
 
 def _wait_until(condition, seconds: float = 10) -> None:
@@ -30,26 +32,27 @@ class _Taken:
     """Every turn of the process taken, as by requests in the middle of their work, until the block ends."""
 
     def __enter__(self):
-        self.semaphore = concurrency_limit.turns()
+        self.turns = concurrency_limit.turns()
         self.held = 0
-        while self.semaphore.acquire(blocking=False):
+        while self.turns.take(0):
             self.held += 1
         return self
 
     def __exit__(self, *exc):
         for _ in range(self.held):
-            self.semaphore.release()
+            self.turns.give_back()
 
 
-def test_at_most_requests_at_once_run_and_the_others_wait_their_turn(settings):
+def test_at_most_requests_at_once_run_and_the_others_wait_their_turn_in_order(settings):
     settings.REQUESTS_AT_ONCE = 2
-    running, most, lock, release = 0, 0, threading.Lock(), threading.Event()
+    running, most, order, lock, release = 0, 0, [], threading.Lock(), threading.Event()
 
     def view(request):
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
+            order.append(request.GET["n"])
         release.wait(10)
         with lock:
             running -= 1
@@ -57,20 +60,61 @@ def test_at_most_requests_at_once_run_and_the_others_wait_their_turn(settings):
 
     middleware = ConcurrencyLimitMiddleware(view)
     statuses = []
-    threads = [
-        threading.Thread(target=lambda: statuses.append(middleware(_request("/tickets/")).status_code))
-        for _ in range(6)
-    ]
-    for thread in threads:
-        thread.start()
-    _wait_until(lambda: running == 2)
-    time.sleep(0.2)  # the four others had time to start too, had they not been made to wait
-    assert running == 2
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    threads = []
+    try:
+        for number in range(6):
+            threads.append(
+                threading.Thread(target=lambda n=number: statuses.append(middleware(_request(f"/tickets/?n={n}"))))
+            )
+            threads[-1].start()
+            _wait_until(lambda n=number: running == min(n + 1, 2) and _waiting(n + 1 - running))
+        time.sleep(0.1)  # the four waiting had time to run too, had they not been made to wait
+        assert running == 2
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
     assert most == 2
-    assert statuses == [200] * 6  # every waiting request ran in the end
+    assert order == ["0", "1", "2", "3", "4", "5"]  # first come, first served
+    assert [response.status_code for response in statuses] == [200] * 6  # every waiting request ran in the end
+
+
+def _waiting(count: int) -> bool:
+    line = concurrency_limit.turns()
+    return len(line._front) + len(line._back) == count
+
+
+def test_a_turn_given_back_goes_to_the_first_waiter_and_the_front_line_comes_first():
+    turns = concurrency_limit.Turns(1)
+    assert turns.take(0)
+    got = []
+
+    def wait(name: str, front: bool) -> None:
+        if turns.take(10, front=front):
+            got.append(name)
+            turns.give_back()
+
+    back = threading.Thread(target=wait, args=("posted first", False))
+    back.start()
+    _wait_until(lambda: len(turns._back) == 1)
+    front = threading.Thread(target=wait, args=("page for the cache", True))
+    front.start()
+    _wait_until(lambda: len(turns._front) == 1)
+    turns.give_back()
+    assert not turns.take(0)  # handed straight to a waiter: a newcomer can't slip in
+    back.join(10)
+    front.join(10)
+    assert got == ["page for the cache", "posted first"]
+    assert turns.take(0)  # and free again once they are done
+
+
+def test_a_waiter_that_times_out_leaves_the_line():
+    turns = concurrency_limit.Turns(1)
+    assert turns.take(0)
+    assert not turns.take(0.05)
+    assert not turns._back
+    turns.give_back()
+    assert turns.take(0)
 
 
 @pytest.mark.django_db
@@ -85,7 +129,10 @@ def test_a_request_that_gets_no_turn_in_time_is_told_busy_and_nothing_is_reserve
     assert response["Cache-Control"] == "private, no-store"
     page = response.content.decode()
     assert "very busy" in page
-    assert "nothing was reserved and nothing was charged" in page
+    assert "this attempt reserved nothing and charged nothing" in page
+    assert "Find your booking" in page  # for whoever had already paid
+    assert response["Content-Security-Policy"]  # the headers of every page, from the middleware above
+    assert response["X-Frame-Options"] == "DENY"
     assert not Order.objects.exists()
     assert client.post("/tickets/", form).status_code == 302  # with a turn free, the same form books
 
@@ -98,7 +145,37 @@ def test_cached_pages_and_the_health_check_need_no_turn(settings, client):
     with _Taken():
         assert client.get("/programme/").status_code == 200
         assert client.get("/healthz").status_code == 200
-        assert client.get("/tickets/").status_code == 503  # the form is never cached: it waits for a turn
+        busy = client.get("/tickets/")  # the form is never cached: it waits for a turn
+        assert busy.status_code == 503
+        assert "reserved nothing" not in busy.content.decode()  # said only of a form sent
+
+
+@pytest.mark.django_db
+def test_stripe_webhook_needs_no_turn(settings, client, stripe_double):
+    """Money arriving is recorded at once, however busy the site."""
+    EventFactory()
+    settings.REQUEST_TURN_TIMEOUT_SECONDS = 0.2
+    order = reserve_over_http(client, quantity=1)
+    event = pay_at_stripe(stripe_double, order)
+    with _Taken():
+        assert deliver(client, stripe_double, event).status_code == 200
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+@pytest.mark.django_db
+def test_a_page_missing_from_the_cache_is_looked_for_again_once_its_turn_comes(client, django_assert_num_queries):
+    """A request that found the home page missing, then waited while one ahead of it stored the page, serves the
+    stored page instead of rendering it again."""
+    EventFactory()
+    assert client.get("/").status_code == 200  # stored
+    request = RequestFactory().get("/")
+    request._page_cache_miss = ("page:whatever", {})  # what PageCacheHitMiddleware noted before the wait
+    request.session, request.user = {}, None
+    with django_assert_num_queries(0):
+        response = resolve("/").func(request)
+    assert response.status_code == 200
+    assert "Netroots" in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,21 +212,21 @@ def test_a_wait_on_stripe_inside_a_transaction_keeps_the_turn(settings):
     seen = {}
 
     def view(request):
-        semaphore = concurrency_limit.turns()
+        turns = concurrency_limit.turns()
         with concurrency_limit.turn_given_back():
-            seen["outside"] = semaphore.acquire(blocking=False)
+            seen["outside"] = turns.take(0)
             if seen["outside"]:
-                semaphore.release()
+                turns.give_back()
         with transaction.atomic(), concurrency_limit.turn_given_back():
-            seen["inside"] = semaphore.acquire(blocking=False)
+            seen["inside"] = turns.take(0)
             if seen["inside"]:
-                semaphore.release()
+                turns.give_back()
         return HttpResponse()
 
     assert ConcurrencyLimitMiddleware(view)(_request("/tickets/")).status_code == 200
     assert seen == {"outside": True, "inside": False}
-    assert concurrency_limit.turns().acquire(blocking=False)  # and the request gave its turn back at the end
-    concurrency_limit.turns().release()
+    assert concurrency_limit.turns().take(0)  # and the request gave its turn back at the end
+    concurrency_limit.turns().give_back()
 
 
 def _request(path: str):

@@ -52,7 +52,7 @@ CAPACITY = 40
 PAID_BEFORE = 4  # seats already paid for when the rush starts (two orders of two)
 PRICE_PENCE = 500
 BUYERS = 8  # threads, each buying again and again until the rush ends
-WORKERS, THREADS = 2, 4  # gunicorn's: 8 reservations at once
+WORKERS, THREADS = 2, 4  # gunicorn's: 8 requests at once, REQUESTS_AT_ONCE (2) of each process's working
 STRIPE_LATENCY = 1.2  # seconds the double takes to answer each request: longer than a restart takes
 # An error page answered this long after PostgreSQL was back came from a request that failed after it was back: one
 # that failed while it was down (its release failing too) answers within milliseconds, even on a loaded machine.
@@ -320,6 +320,7 @@ def site_environment(folder: Path, database_url: str, port: int, double: StripeD
         "MAX_UNPAID_BOOKINGS_PER_EMAIL": "0",
         "PROVISIONAL_HOLD_SECONDS": str(PROVISIONAL_HOLD_SECONDS),
         "GUNICORN_THREADS": str(THREADS),
+        "DB_POOL_SIZE": str(THREADS),
     }
 
 
