@@ -8,8 +8,11 @@ from django.core.management import call_command
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty page cache."""
+    """Each test starts with an empty page cache, and with the rate limits asking the shared cache."""
+    from tickets import ratelimit
+
     cache.clear()
+    ratelimit._shared_cache_failed_at = -ratelimit.SHARED_CACHE_RETRY_SECONDS
     yield
     cache.clear()
 

@@ -8,8 +8,10 @@ this process's own memory instead (the "local" cache, a LocMemCache): the limit 
 process on its own, so while Redis is out a client can get at most its allowance once per server process
 (gunicorn worker). Not "no limit", which would open the site to floods exactly when something is already
 wrong; not "refuse everyone", which would stop all reservations over an outage they don't otherwise need
-(they need only the database). Each request during an outage waits for the shared cache once, at most
-its timeout (settings.CACHES).
+(they need only the database). Once the shared cache has failed, this process counts in its own memory
+for SHARED_CACHE_RETRY_SECONDS before it asks the shared cache again: a hung Redis costs a process one of
+its timeouts (settings.CACHES) that often, not every reservation one, each while it holds its turn
+(tickets.concurrency_limit).
 """
 
 import logging
@@ -22,6 +24,9 @@ from django.http import HttpRequest
 logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
+SHARED_CACHE_RETRY_SECONDS = 5.0
+
+_shared_cache_failed_at = -SHARED_CACHE_RETRY_SECONDS  # time.monotonic() of this process's last failure
 
 
 def parse_rate(rate: str) -> tuple[int, int] | None:
@@ -56,17 +61,21 @@ def _count(counts: BaseCache, key: str, seconds: int) -> int:
 def allow(request: HttpRequest, *, scope: str, rate: str) -> bool:
     """Count this request; False once the client has used up its allowance for the current window.
 
-    Counted in the shared cache, or in this process's memory while that fails (see above). Never raises for
-    the cache."""
+    Counted in the shared cache, or in this process's memory while that fails and for SHARED_CACHE_RETRY_SECONDS
+    after (see above). Never raises for the cache."""
+    global _shared_cache_failed_at
     parsed = parse_rate(rate)
     if parsed is None:
         return True
     limit, seconds = parsed
     window = int(time.time() // seconds)
     key = f"rl:{scope}:{client_address(request)}:{window}"
+    if time.monotonic() - _shared_cache_failed_at < SHARED_CACHE_RETRY_SECONDS:
+        return _count(caches["local"], key, seconds) <= limit
     try:
         count = _count(cache, key, seconds)
     except Exception:
+        _shared_cache_failed_at = time.monotonic()
         logger.exception("Rate limit %r counted in this process only: the shared cache failed", scope)
         count = _count(caches["local"], key, seconds)
     return count <= limit

@@ -20,6 +20,7 @@ from speakers.models import Speaker
 from tests.factories import EventFactory, OrderFactory, OrganisationFactory, SessionFactory, SpeakerFactory
 from tests.redis_server import RedisServer, SilentServer, needs_redis_server, production_caches
 from tests.tickets.helpers import reserve_over_http
+from tickets import ratelimit
 from tickets.models import Order
 
 pytestmark = [pytest.mark.django_db, needs_redis_server]
@@ -160,6 +161,25 @@ def test_the_rate_limit_counts_in_each_process_while_redis_is_down(client, redis
     assert statuses == [302, 302, 429]  # still limited: not "no limit"
     assert client.post("/tickets/", data, REMOTE_ADDR="203.0.113.2").status_code == 302  # not "refuse everyone"
     assert Order.objects.count() == 3
+
+
+def test_a_hung_redis_costs_the_rate_limit_one_timeout_not_one_per_reservation(
+    client, redis, stripe_double, programme, settings, monkeypatch
+):
+    settings.RESERVATION_RATE_LIMIT = "2/h"
+    shared = caches["default"]
+    asked = []
+    add = shared.add
+    monkeypatch.setattr(shared, "add", lambda *args, **kwargs: asked.append(args) or add(*args, **kwargs))
+    redis.pause()
+    data = {"quantity": 1, "buyer_name": "Ada Activist", "buyer_email": "ada@example.com", "attendee_names": ""}
+    statuses = [client.post("/tickets/", data, REMOTE_ADDR="203.0.113.1").status_code for _ in range(3)]
+    assert statuses == [302, 302, 429]  # limited all the same, in this process's memory
+    assert len(asked) == 1  # the shared cache was asked once, and its timeout waited out once
+    monkeypatch.setattr(ratelimit, "_shared_cache_failed_at", -ratelimit.SHARED_CACHE_RETRY_SECONDS)  # time passes
+    redis.resume()
+    assert client.post("/tickets/", data, REMOTE_ADDR="203.0.113.9").status_code == 302
+    assert len(asked) == 2  # asked again once the retry time is up
 
 
 def test_the_admin_works_while_redis_is_down(client, redis, settings):
