@@ -17,6 +17,10 @@ whose Checkout Session takes 400 ms to create holds no turn meanwhile; the answe
 front line for a turn to record it. Not inside a transaction: a thread that
 holds row locks must not queue for a turn behind threads that wait for those locks.
 
+A form's body is read before the turn is taken (netroots.middleware.RejectUnqueryableInputMiddleware, above this
+one, reads form data), so a client that sends its form slowly holds a thread, never a turn; and the turn ends when
+the response is made, before gunicorn writes it to a slow reader.
+
 A request that waits longer than settings.REQUEST_TURN_TIMEOUT_SECONDS for its turn is answered 503 ("busy, try
 again", with Retry-After) before its view runs: nothing was done, nothing is half done.
 """

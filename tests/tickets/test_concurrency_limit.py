@@ -4,6 +4,7 @@ wait for one, and a wait on Stripe gives the turn back.
 
 The live-server tests run the whole site on its own threads, in this process, so they share its turns."""
 
+import socket
 import threading
 import time
 
@@ -231,3 +232,26 @@ def test_a_wait_on_stripe_inside_a_transaction_keeps_the_turn(settings):
 
 def _request(path: str):
     return RequestFactory().get(path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_sent_slowly_holds_no_turn_while_its_body_arrives(settings, live_server):
+    """A client trickling a reservation form's body (a slow connection, or an attacker) must not hold a turn while
+    the body is read: the middleware above the turns reads form data first (netroots.middleware)."""
+    EventFactory()
+    settings.REQUESTS_AT_ONCE = 1
+    settings.REQUEST_TURN_TIMEOUT_SECONDS = 1.0
+    body = b"quantity=1&buyer_name=Ada+Activist&buyer_email=ada%40example.com"
+    host, port = live_server.thread.host, live_server.thread.port
+    with socket.create_connection((host, port), timeout=10) as slow:
+        slow.sendall(
+            b"POST /tickets/ HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body[:10]
+        )
+        time.sleep(0.3)  # the slow request is in, reading its body
+        other = requests.get(f"{live_server.url}/tickets/", timeout=10)
+        assert other.status_code == 200  # not told the site is busy
+        slow.sendall(body[10:])
+        answer = slow.recv(200)
+    assert answer.startswith(b"HTTP/1.1 403")  # the slow form was read to its end (and has no CSRF token)
