@@ -246,9 +246,9 @@ def cached_page(
         key = "page:" + hashlib.sha256(f"{request.path}|{params}".encode()).hexdigest()
         try:
             tokens = current_tokens(version_keys)
-            page = local_pages.get(key)
+            page = kept = local_pages.get(key)
             if not _is_current(page, tokens):
-                page = cache.get(key)
+                page = cache.get(key) or kept
                 if _is_current(page, tokens):
                     local_pages.put(key, page)
         except Exception:  # the cache is down: serve the page uncached rather than fail
@@ -258,7 +258,10 @@ def cached_page(
         if _is_current(page, tokens):
             return _page_response(request, page[1], page[2])
         request._page_cache_miss = (key, tokens)
-        request.renders_for_page_cache = True  # its turn comes first (tickets.concurrency_limit): it serves many
+        # A page that was cached and has changed (the home page after a sale) renders ahead of other requests
+        # (tickets.concurrency_limit): it serves many. Not a page never cached, so that requests for made-up
+        # addresses (404s, never stored) can't jump the line.
+        request.renders_for_page_cache = page is not None
         return None
 
     def decorator(view):

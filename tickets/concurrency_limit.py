@@ -7,10 +7,10 @@ measured a programme page p99 of 0.5-1 s during the rush). With ConcurrencyLimit
 (settings.MIDDLEWARE), a page served from the cache, a static file and /healthz never wait for a turn; the requests
 that render or write take turns, first come first served, so at most REQUESTS_AT_ONCE of them compete for the lock,
 and the rest sleep. The rush goes no slower (the lock serialised that work anyway), and other visitors' pages stay
-fast. A public page the cache doesn't have (the home page just after a sale changed the seats left) waits in the
-front line, and looks in the cache again once its turn comes, in case one ahead of it stored the page meanwhile.
-Gunicorn needs enough threads for every waiting request and a free one (gunicorn.conf.py, GUNICORN_THREADS): a
-request that finds every thread taken waits in gunicorn's queue, cached or not.
+fast. A public page the cache had, and must render again (the home page just after a sale changed the seats left),
+waits in the front line, and looks in the cache again once its turn comes, in case one ahead of it stored the
+page meanwhile. Gunicorn needs enough threads for every waiting request and a free one (gunicorn.conf.py,
+GUNICORN_THREADS): a request that finds every thread taken waits in gunicorn's queue, cached or not.
 
 Waiting on Stripe gives the turn back (tickets.payments, as it gives back the database connection), so a buyer
 whose Checkout Session takes 400 ms to create holds no turn meanwhile; the answer back, the request waits in the
@@ -65,22 +65,35 @@ class Turns:
                 self._free -= 1
                 return True
             handed = threading.Event()
-            (self._front if front else self._back).append(handed)
-        if handed.wait(timeout):
-            return True
+            line = self._front if front else self._back
+            line.append(handed)
+        try:
+            if handed.wait(timeout):
+                return True
+        except BaseException:  # interrupted while waiting (KeyboardInterrupt): leave the line, holding nothing
+            with self._lock:
+                if handed.is_set():
+                    self.give_back_locked()
+                else:
+                    line.remove(handed)
+            raise
         with self._lock:
             if handed.is_set():  # handed over just as the wait ended: it is ours
                 return True
-            (self._front if front else self._back).remove(handed)
+            line.remove(handed)
             return False
 
     def give_back(self) -> None:
         """End this thread's turn: the first waiter gets it, or it is free."""
         with self._lock:
-            if waiting := self._front or self._back:
-                waiting.popleft().set()
-            else:
-                self._free += 1
+            self.give_back_locked()
+
+    def give_back_locked(self) -> None:
+        """give_back(), with self._lock held by the caller."""
+        if waiting := self._front or self._back:
+            waiting.popleft().set()
+        else:
+            self._free += 1
 
 
 @cache
@@ -151,5 +164,6 @@ class ConcurrencyLimitMiddleware:
         try:
             return self.get_response(request)
         finally:
+            if _held.turns is limit:  # not if a wait on Stripe gave it back and was interrupted before it took one
+                limit.give_back()
             _held.turns = None
-            limit.give_back()

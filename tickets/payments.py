@@ -89,13 +89,14 @@ def release_database_connection() -> None:
 
 
 class _HTTPClient(stripe.RequestsClient):
-    """Stripe's requests-based HTTP client, releasing the database connection before each request it sends, and the
-    thread's turn (tickets.concurrency_limit) while it waits for the answer."""
+    """Stripe's requests-based HTTP client, releasing the database connection before each call to Stripe, and the
+    thread's turn (tickets.concurrency_limit) while it waits for the answer: the tries and the pauses between them
+    (the library's retries)."""
 
-    def request(self, *args, **kwargs):
+    def request_with_retries(self, *args, **kwargs):
         release_database_connection()
         with concurrency_limit.turn_given_back():
-            return super().request(*args, **kwargs)
+            return super().request_with_retries(*args, **kwargs)
 
 
 @cache
