@@ -117,10 +117,6 @@ def programme_visits(rushes) -> list[float]:
     return [visit.seconds for rush in rushes for visit in rush.visits_during]
 
 
-def home_visits(rushes) -> list[float]:
-    return [visit.seconds for rush in rushes for visit in rush.home_visits_during]
-
-
 def targets(rushes, hang, one, loop, peak: memory.WorkerMemory, args: argparse.Namespace) -> list[tuple[str, bool]]:
     errors = sum(rush.count("error") + rush.count("try again") for rush in rushes)
     held = ", ".join(str(rush.seats.taken) for rush in rushes)
@@ -128,8 +124,6 @@ def targets(rushes, hang, one, loop, peak: memory.WorkerMemory, args: argparse.N
     slowest = min(rush.per_second for rush in rushes)
     visits = programme_visits(rushes)
     programme_p99 = percentile_ms(visits, 99)
-    home = home_visits(rushes)
-    home_p99 = percentile_ms(home, 99)
     pages_ms = max(visit.seconds for visits in hang.visits.values() for visit in visits) * 1000
     waited = max(answer.post_seconds for answer in hang.answers)
     told = hang.count("try again") == len(hang.answers)
@@ -141,8 +135,6 @@ def targets(rushes, hang, one, loop, peak: memory.WorkerMemory, args: argparse.N
          slowest >= MIN_RESERVATIONS_PER_SECOND),
         (f"Programme page during the rushes: p99 {programme_p99:.0f} ms over {len(visits)} visits "
          f"(under {MAX_PROGRAMME_P99_MS:g})", bool(visits) and programme_p99 < MAX_PROGRAMME_P99_MS),
-        (f"Home page (tickets left, so rendered again after each sale) during the rushes: p99 {home_p99:.0f} ms over "
-         f"{len(home)} visits (under {MAX_PROGRAMME_P99_MS:g})", bool(home) and home_p99 < MAX_PROGRAMME_P99_MS),
         (f"Stripe hanging, {hang.reached} reservations waiting on it: /healthz and the programme page in at most "
          f"{pages_ms:.0f} ms (under {MAX_PAGE_MS_WHILE_HANGING:g})",
          hang.reached == len(hang.answers) and pages_ms < MAX_PAGE_MS_WHILE_HANGING),
