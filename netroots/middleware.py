@@ -17,6 +17,7 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
+from django.template.defaultfilters import filesizeformat
 
 NUL = "\x00"
 YEAR_LOOKUP = re.compile(r"__(?:iso_)?year(?:__(?:exact|gt|gte|lt|lte))?$")  # not __in: Django copes
@@ -47,13 +48,30 @@ def has_impossible_year(request: HttpRequest) -> bool:
     )
 
 
+def body_too_large(request: HttpRequest) -> bool:
+    """True if the request says its body is over settings.MAX_REQUEST_BYTES: refused before any of it is read.
+    (Django caps form fields, DATA_UPLOAD_MAX_MEMORY_SIZE, but not uploaded files; and the form data is read here,
+    before a request takes its turn: tickets.concurrency_limit.)"""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_REQUEST_BYTES
+    except ValueError:
+        return False  # Django reads no body it can't size
+
+
 class RejectUnqueryableInputMiddleware:
-    """Answer 400 to any request that carries a NUL byte or an impossible year (see the module's docstring)."""
+    """Answer 413 to a body over MAX_REQUEST_BYTES, then 400 to any request that carries a NUL byte or an
+    impossible year (see the module's docstring)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if body_too_large(request):
+            return HttpResponse(
+                f"Request too large: at most {filesizeformat(settings.MAX_REQUEST_BYTES)}.",
+                status=413,
+                content_type="text/plain",
+            )
         if carries_nul_byte(request):
             return HttpResponseBadRequest("Bad request: the request contains a NUL byte.", content_type="text/plain")
         if has_impossible_year(request):

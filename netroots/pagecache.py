@@ -260,8 +260,9 @@ def cached_page(
         request._page_cache_miss = (key, tokens)
         # A page that was cached and has changed (the home page after a sale) renders ahead of other requests
         # (tickets.concurrency_limit): it serves many. Not a page never cached, so that requests for made-up
-        # addresses (404s, never stored) can't jump the line.
-        request.renders_for_page_cache = page is not None
+        # addresses (404s, never stored) can't jump the line; nor one with query parameters, which anyone can
+        # vary to make pages of their own (?kind=anything shows the whole programme, and is stored).
+        request.renders_for_page_cache = page is not None and not request.GET
         return None
 
     def decorator(view):

@@ -219,6 +219,8 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # another Stripe-compat
 REQUESTS_AT_ONCE = int(os.environ.get("REQUESTS_AT_ONCE", "2") or 0)
 REQUEST_TURN_TIMEOUT_SECONDS = float(os.environ.get("REQUEST_TURN_TIMEOUT_SECONDS", "10"))
 PATHS_WITHOUT_TURN = frozenset({"/healthz", "/stripe/webhook/", "/favicon.ico", "/robots.txt"})
+# A request body over this is refused (413) before it is read (netroots.middleware): room for a speaker's photo.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(10 * 2**20)))
 
 # Per client address, counted in the shared cache; empty turns a limit off (load tests).
 RESERVATION_RATE_LIMIT = os.environ.get("RESERVATION_RATE_LIMIT", "10/m")

@@ -40,6 +40,7 @@ from django.template.loader import render_to_string
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5  # the busy page's Retry-After
+FRONT_IN_A_ROW = 4  # then one turn to the back line, if anyone waits there
 
 _held = threading.local()  # .turns: the Turns this thread holds one of, while it does
 
@@ -48,7 +49,8 @@ class Turns:
     """`size` turns, handed out first come, first served, with a line at the front for those who must not wait long.
 
     A turn given back goes straight to the first waiter (no newcomer can take it in between), from the front line
-    before the back one. Thread-safe; one per process and size (turns()).
+    before the back one, except that every FRONT_IN_A_ROW + 1-th goes to the back line. Thread-safe; one per process
+    and size (turns()).
     """
 
     def __init__(self, size: int) -> None:
@@ -56,6 +58,7 @@ class Turns:
         self._free = size
         self._front: deque[threading.Event] = deque()  # back from Stripe mid-request; pages for the page cache
         self._back: deque[threading.Event] = deque()  # everyone else
+        self._front_in_a_row = 0  # turns handed to the front line since the back line last had one
 
     def take(self, timeout: float | None = None, *, front: bool = False) -> bool:
         """Wait for a turn, at most `timeout` seconds (None: as long as it takes), in the front line if `front`.
@@ -89,9 +92,14 @@ class Turns:
             self.give_back_locked()
 
     def give_back_locked(self) -> None:
-        """give_back(), with self._lock held by the caller."""
-        if waiting := self._front or self._back:
-            waiting.popleft().set()
+        """give_back(), with self._lock held by the caller. The front line goes first, but no more than FRONT_IN_A_ROW
+        times in a row while others wait at the back: however many pages there are to render again, the line moves."""
+        if self._front and (not self._back or self._front_in_a_row < FRONT_IN_A_ROW):
+            self._front.popleft().set()
+            self._front_in_a_row += 1
+        elif self._back:
+            self._back.popleft().set()
+            self._front_in_a_row = 0
         else:
             self._free += 1
 

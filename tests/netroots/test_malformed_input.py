@@ -3,9 +3,11 @@ this on PostgreSQL too), and odd but NUL-free values in the admin's search, filt
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.factories import SpeakerFactory
+from tickets.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +157,16 @@ def test_odd_object_ids_in_admin_paths_never_give_a_500(client, organiser, objec
         for page in ("change/", "delete/", "history/"):
             response = client.get(f"{changelist}{object_id}/{page}")
             assert response.status_code < 500, (changelist, object_id, page)
+
+
+# --- Bodies too large: refused before they are read ---
+
+
+@pytest.mark.parametrize("path", ["/tickets/", "/healthz", "/admin/speakers/speaker/add/"])
+def test_a_body_over_the_limit_is_refused_unread(client, demo, settings, path):
+    settings.MAX_REQUEST_BYTES = 1_000
+    photo = SimpleUploadedFile("photo.jpg", b"\xff" * 2_000, content_type="image/jpeg")
+    response = client.post(path, {"buyer_name": "Ada", "photo": photo})
+    assert response.status_code == 413
+    assert response.content.decode() == "Request too large: at most 1000\xa0bytes."
+    assert not Order.objects.exists()

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import resolve
 
+from netroots import pagecache
 from tests.factories import EventFactory
 from tests.tickets.helpers import deliver, pay_at_stripe, reserve_over_http
 from tickets import concurrency_limit, services
@@ -259,9 +260,10 @@ def test_a_form_sent_slowly_holds_no_turn_while_its_body_arrives(settings, live_
 
 
 @pytest.mark.django_db
-def test_only_a_page_that_was_cached_and_changed_goes_first(client, django_capture_on_commit_callbacks):
+def test_only_a_page_that_was_cached_and_changed_goes_first(client, django_capture_on_commit_callbacks, monkeypatch):
     """The home page after a sale renders ahead of the rest; a made-up address (a 404, never stored) can't jump the
     line however often it is asked for."""
+    monkeypatch.setattr(pagecache, "local_pages", pagecache.LocalPages(pagecache.LOCAL_BYTES))  # no earlier test's
     event = EventFactory()
     assert client.get("/").status_code == 200  # cached
     with django_capture_on_commit_callbacks(execute=True):
@@ -273,3 +275,35 @@ def test_only_a_page_that_was_cached_and_changed_goes_first(client, django_captu
         assert made_up.status_code == 404
         assert made_up.wsgi_request.renders_for_page_cache is False
     assert client.get("/speakers/").wsgi_request.renders_for_page_cache is False  # never cached before
+
+
+def test_the_front_line_goes_first_but_lets_the_back_line_move():
+    turns = concurrency_limit.Turns(1)
+    assert turns.take(0)
+    got, threads = [], []
+
+    def wait(name: str, front: bool) -> None:
+        if turns.take(10, front=front):
+            got.append(name)
+            turns.give_back()
+
+    for name, front in [("back", False)] + [(f"front {n}", True) for n in range(6)]:
+        threads.append(threading.Thread(target=wait, args=(name, front)))
+        threads[-1].start()
+        _wait_until(lambda: len(turns._front) + len(turns._back) == len(threads))
+    turns.give_back()
+    for thread in threads:
+        thread.join(10)
+    in_a_row = concurrency_limit.FRONT_IN_A_ROW
+    assert got == [f"front {n}" for n in range(in_a_row)] + ["back"] + [f"front {n}" for n in range(in_a_row, 6)]
+
+
+@pytest.mark.django_db
+def test_a_page_with_query_parameters_never_goes_first(client):
+    """Anyone can make pages of their own with ?kind=anything (each stored): they must not jump the line."""
+    EventFactory()
+    for path in ("/programme/", "/programme/?kind=made-up"):
+        assert client.get(path).status_code == 200  # stored
+    pagecache.bump(pagecache.PROGRAMME)  # an organiser's edit: both stale
+    assert client.get("/programme/").wsgi_request.renders_for_page_cache is True
+    assert client.get("/programme/?kind=made-up").wsgi_request.renders_for_page_cache is False
