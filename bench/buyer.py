@@ -289,24 +289,24 @@ def visit(site_port: int, path: str) -> Visit:
     return Visit(began_at, time.perf_counter() - began, status)
 
 
-def _visitor(site_ports: Sequence[int], path: str, stop, sender) -> None:
+def _visitor(site_ports: Sequence[int], path: str, pause: float, stop, sender) -> None:
     visits, number = [], 0
     while not stop.is_set():
         visits.append(visit(site_ports[number % len(site_ports)], path))
         number += 1
-        stop.wait(VISIT_PAUSE)
+        stop.wait(pause)
     sender.send(visits)
     sender.close()
 
 
 @contextmanager
-def visiting(site_ports: Sequence[int], path: str) -> Iterator[list[Visit]]:
-    """A visitor opens `path` again and again (VISIT_PAUSE apart, on each server in turn) in a forked process of its
-    own, until the block ends; the list yielded then holds each visit."""
+def visiting(site_ports: Sequence[int], path: str, pause: float = VISIT_PAUSE) -> Iterator[list[Visit]]:
+    """A visitor opens `path` again and again (`pause` seconds apart, on each server in turn) in a forked process of
+    its own, until the block ends; the list yielded then holds each visit."""
     context = multiprocessing.get_context("fork")
     stop = context.Event()
     receiver, sender = context.Pipe(duplex=False)
-    visitor = context.Process(target=_visitor, args=(tuple(site_ports), path, stop, sender), daemon=True)
+    visitor = context.Process(target=_visitor, args=(tuple(site_ports), path, pause, stop, sender), daemon=True)
     visitor.start()
     sender.close()
     visits: list[Visit] = []

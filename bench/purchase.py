@@ -29,11 +29,11 @@ redirected (the buyers' requests carry X-Forwarded-Proto: https, as from the TLS
    have it, all send it at once (bench/buyer.py: threads in forked processes). A redirect to the double's payment
    page is a seat held, a 409 "sold out" page a refusal, a 409 "try again" page a Stripe call that timed out,
    anything else an error. Meanwhile a visitor (a forked process of its own) opens the programme page again and
-   again, on each server in turn, and another the home page (which shows the tickets left, so every sale makes
-   it render again). Printed: reservations answered per second (from the first POST to the last answer), p50 and
-   p99 of the POST, the outcomes, seats held according to the database, server CPU per buyer, and p50/p99 of the
-   programme page and of the home page over the visits begun from the first POST to the last answer (the
-   programme page's against the target; the home page's for what it shows, with no target of its own).
+   again, on each server in turn, and another the home page, 50 ms apart (it shows the tickets left, so every
+   sale makes it render again). Printed: reservations answered per second (from the first POST to the last
+   answer), p50 and p99 of the POST, the outcomes, seats held according to the database, server CPU per buyer,
+   and p50/p99 of the programme page and of the home page over the visits begun from the first POST to the last
+   answer (the programme page's against the target; the home page's for what it shows, with no target of its own).
 4. Stripe hangs: the double's latency goes to 30 s and --hanging (16) buyers reserve, shared out among the
    servers. Once all of them wait on it, /healthz and the programme page are opened 5 times on each server; then
    each buyer must be told to try again (tickets/payments.py gives up after its timeouts), holding no seat.

@@ -22,6 +22,7 @@ NEVER_SELLS_OUT = 1_000_000  # seats while purchases are measured
 HANGING_SECONDS = 30.0  # the double's latency while "Stripe hangs": far beyond the site's timeouts (7 s)
 HANG_WAIT_SECONDS = 10.0  # for every hanging reservation to have reached the double
 HANG_PAGE_VISITS = 5  # of each page on each server, while the reservations hang
+HOME_VISIT_PAUSE = 0.05  # seconds: the home page renders again after every sale, so it is visited less often
 WORKER_COMMAND = ["manage.py", "db_worker", "--no-reload", "--queue-name", "*", "--interval", "0.5"]
 
 
@@ -194,7 +195,10 @@ def run(args: argparse.Namespace, scratch: Path, double: StripeDouble, ports: Se
             shop.reset(event, capacity=args.capacity)
             connections.close_all()
             before = meter()
-            with buyer.visiting(ports, "/programme/") as visits, buyer.visiting(ports, "/") as home_visits:
+            with (
+                buyer.visiting(ports, "/programme/") as visits,
+                buyer.visiting(ports, "/", pause=HOME_VISIT_PAUSE) as home_visits,
+            ):
                 answers = buyer.rush(site_ports=ports, buyers=args.buyers, processes=args.rush_processes)
             rushes.append(Rush(answers, shop.seats(event), meter() - before, visits, home_visits))
             connections.close_all()
